@@ -1,0 +1,40 @@
+"""What every command shares: exit codes, consoles that respect NO_COLOR, one-line errors."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+
+from rich.console import Console
+
+
+class ExitCode(enum.IntEnum):
+    """Nagios-style: monitoring and on-call scripts branch on these."""
+
+    OK = 0  # nothing above info
+    WARNING = 1  # a warning finding
+    CRITICAL = 2  # a critical finding
+    UNKNOWN = 3  # incomplete input, unreadable file, usage error: the answer is not trustworthy
+
+
+def _color_allowed() -> bool:
+    return "NO_COLOR" not in os.environ
+
+
+def stdout_console() -> Console:
+    return Console(no_color=not _color_allowed(), highlight=False, soft_wrap=True)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, no_color=not _color_allowed(), highlight=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    """One clear line on stderr, never a traceback."""
+    stderr_console().print(f"csdiag: {message}", markup=False)
+
+
+def die(message: str, code: ExitCode = ExitCode.UNKNOWN) -> "NoReturn":  # type: ignore[name-defined]
+    warn(message)
+    sys.exit(int(code))
