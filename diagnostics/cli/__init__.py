@@ -41,8 +41,9 @@ from diagnostics.cli import rules as _rules  # noqa: E402
 from diagnostics.cli import heartbeat as _heartbeat  # noqa: E402
 from diagnostics.cli import probe as _probe  # noqa: E402
 from diagnostics.cli import bundle as _bundle  # noqa: E402
+from diagnostics.cli import api as _api  # noqa: E402
 
-for _module in (_analyze, _timeline, _rules, _heartbeat, _probe, _bundle):
+for _module in (_analyze, _timeline, _rules, _heartbeat, _probe, _bundle, _api):
     _module.register(app)
 
 

@@ -149,3 +149,4 @@ class Finding:
 from diagnostics.model import log_facts as _log_facts  # noqa: E402,F401  (registers the kinds)
 from diagnostics.model import host_facts as _host_facts  # noqa: E402,F401
 from diagnostics.model import heartbeat_facts as _heartbeat_facts  # noqa: E402,F401
+from diagnostics.model import api_facts as _api_facts  # noqa: E402,F401

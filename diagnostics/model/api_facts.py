@@ -1,0 +1,3 @@
+"""Fact kinds of this area (see diagnostics.model)."""
+
+from __future__ import annotations
