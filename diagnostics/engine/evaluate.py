@@ -1,0 +1,361 @@
+"""Rules x facts -> findings.
+
+How a condition is evaluated: the first kind the condition names outside some()/no()/count() is the
+*anchor*; every fact of that kind is tried. Each other kind the condition names is bound to one fact that
+*joins* the anchor: it shares one of the rule's join keys (host id or name, VM name or uuid, job or work job,
+logid) and lies within the rule's window of the anchor's time (facts without a time, like `free` output, join
+regardless of time). The condition holds if some choice of joined facts makes it true; a kind with nothing
+joined is bound to nothing (fields are null). some()/no()/count() range over all joined facts of their kind.
+
+Cost stays linear-ish: facts are indexed once per kind and join key and sorted by time, so joined facts are
+found by bisecting a window, never by pairing everything with everything; a top-level `and` term that only
+looks at one kind filters that kind's facts before any join.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from diagnostics.engine.language import And, Condition, Node, kind_references, truthy
+from diagnostics.engine.rule import Rule, RuleSet
+from diagnostics.engine.template import render
+from diagnostics.model import SEVERITIES, Evidence, Fact, Finding
+
+MAX_BOUND_CANDIDATES = 64  # per bound kind and anchor, nearest in time first
+MAX_EVIDENCE = 40  # evidence lines kept per finding (the count says how many matched)
+
+
+# ---------------------------------------------------------------- identities and keys
+
+
+@dataclass(slots=True)
+class Aliases:
+    """host id <-> host name and VM name <-> uuid, learnt from any fact that carries both."""
+
+    host_name_by_id: dict[int, str] = field(default_factory=dict)
+    host_id_by_name: dict[str, int] = field(default_factory=dict)
+    vm_by_uuid: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def learn(cls, facts: Iterable[Fact]) -> "Aliases":
+        aliases = cls()
+        for fact in facts:
+            if fact.host_id is not None and fact.host_name:
+                aliases.host_name_by_id.setdefault(fact.host_id, fact.host_name.lower())
+                aliases.host_id_by_name.setdefault(fact.host_name.lower(), fact.host_id)
+            if fact.vm and fact.vm_uuid:
+                aliases.vm_by_uuid.setdefault(fact.vm_uuid, fact.vm)
+        return aliases
+
+    def host(self, fact: Fact) -> tuple[int | None, str | None]:
+        host_id, name = fact.host_id, fact.host_name.lower() if fact.host_name else None
+        if host_id is None and name is not None:
+            host_id = self.host_id_by_name.get(name)
+        if name is None and host_id is not None:
+            name = self.host_name_by_id.get(host_id)
+        return host_id, name
+
+    def vm(self, fact: Fact) -> str | None:
+        return fact.vm or (self.vm_by_uuid.get(fact.vm_uuid) if fact.vm_uuid else None)
+
+
+def join_keys(fact: Fact, keys: tuple[str, ...], aliases: Aliases) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    if "host" in keys:
+        host_id, name = aliases.host(fact)
+        if host_id is not None:
+            out.append(("host_id", host_id))
+        if name:
+            out.append(("host_name", name))
+    if "vm" in keys:
+        vm = aliases.vm(fact)
+        if vm:
+            out.append(("vm", vm))
+        if fact.vm_uuid:
+            out.append(("vm_uuid", fact.vm_uuid))
+    if "job" in keys:
+        for job in {fact.job, fact.work_job} - {None}:
+            out.append(("job", job))
+    if "logid" in keys and fact.logid:
+        out.append(("logid", fact.logid))
+    return out
+
+
+def _epoch(ts: datetime | None) -> float | None:
+    return ts.timestamp() if ts is not None else None
+
+
+class _Bucket:
+    __slots__ = ("times", "timed", "timeless")
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.timed: list[Fact] = []
+        self.timeless: list[Fact] = []
+
+
+class KindIndex:
+    """The facts of one kind (already filtered), bucketed by join key and sorted by time."""
+
+    def __init__(self, facts: list[Fact], keys: tuple[str, ...], aliases: Aliases) -> None:
+        self.facts = facts
+        buckets: dict[tuple[str, Any], list[Fact]] = {}
+        for fact in facts:
+            for key in join_keys(fact, keys, aliases):
+                buckets.setdefault(key, []).append(fact)
+        self.buckets: dict[tuple[str, Any], _Bucket] = {}
+        for key, members in buckets.items():
+            bucket = _Bucket()
+            timed = sorted((f for f in members if f.ts is not None), key=lambda f: f.ts.timestamp())  # type: ignore[union-attr]
+            bucket.timed = timed
+            bucket.times = [f.ts.timestamp() for f in timed]  # type: ignore[union-attr]
+            bucket.timeless = [f for f in members if f.ts is None]
+            self.buckets[key] = bucket
+
+    def joined(self, keys: list[tuple[str, Any]], at: float | None, window: float | None) -> list[Fact]:
+        seen: set[int] = set()
+        out: list[Fact] = []
+        for key in keys:
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                continue
+            if at is None or window is None:
+                members: Iterable[Fact] = itertools.chain(bucket.timed, bucket.timeless)
+            else:
+                lo = bisect.bisect_left(bucket.times, at - window)
+                hi = bisect.bisect_right(bucket.times, at + window)
+                members = itertools.chain(bucket.timed[lo:hi], bucket.timeless)
+            for fact in members:
+                if id(fact) not in seen:
+                    seen.add(id(fact))
+                    out.append(fact)
+        return out
+
+
+# ---------------------------------------------------------------- planning a condition
+
+
+def _conjuncts(root: Node) -> list[Node]:
+    return list(root.items) if isinstance(root, And) else [root]
+
+
+class _EmptyEnv:
+    def __init__(self) -> None:
+        self.binding: dict[str, Any] = {}
+
+    def candidates(self, kind: str) -> list[Any]:
+        return []
+
+
+def single_kind_filters(condition: Condition) -> dict[str, list[Node]]:
+    """Top-level `and` terms that look at one bound kind only and are false when that kind is absent."""
+    filters: dict[str, list[Node]] = {}
+    for term in _conjuncts(condition.root):
+        references = kind_references(term)
+        kinds = {kind for _, kind, _ in references}
+        if len(kinds) != 1 or any(quantified for _, _, quantified in references):
+            continue
+        (kind,) = kinds
+        try:
+            holds_without = truthy(term.eval(_EmptyEnv()))
+        except Exception:  # noqa: BLE001  (a term that cannot run without facts is not a filter)
+            continue
+        if not holds_without:
+            filters.setdefault(kind, []).append(term)
+    return filters
+
+
+class _Env:
+    """The evaluation environment of one anchor fact."""
+
+    __slots__ = ("binding", "anchor_keys", "anchor_at", "window", "indexes")
+
+    def __init__(self, indexes: dict[str, KindIndex], window: float | None) -> None:
+        self.binding: dict[str, Any] = {}
+        self.anchor_keys: list[tuple[str, Any]] = []
+        self.anchor_at: float | None = None
+        self.window = window
+        self.indexes = indexes
+
+    def candidates(self, kind: str) -> list[Fact]:
+        index = self.indexes.get(kind)
+        if index is None:
+            return []
+        return index.joined(self.anchor_keys, self.anchor_at, self.window)
+
+
+# ---------------------------------------------------------------- matching one rule
+
+
+@dataclass(slots=True)
+class Match:
+    anchor: Fact
+    bound: dict[str, Fact | None]
+
+
+def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> list[Match]:
+    condition = rule.condition
+    filters = single_kind_filters(condition)
+    probe = _EmptyEnv()
+
+    def keep(kind: str, fact: Fact) -> bool:
+        probe.binding = {kind: fact}
+        return all(truthy(term.eval(probe)) for term in filters.get(kind, ()))
+
+    anchors = [fact for fact in by_kind.get(condition.anchor, ()) if keep(condition.anchor, fact)]
+    if not anchors:
+        return []
+    others = condition.bound_kinds[1:]
+    indexes = {
+        kind: KindIndex([f for f in by_kind.get(kind, ()) if keep(kind, f)], rule.join, aliases)
+        for kind in dict.fromkeys([*others, *condition.quantified_kinds])
+    }
+    env = _Env(indexes, rule.window)
+    limit = MAX_BOUND_CANDIDATES if len(others) <= 2 else 8
+    matches: list[Match] = []
+    for anchor in anchors:
+        env.binding = {condition.anchor: anchor}
+        if others or condition.quantified_kinds:
+            env.anchor_keys = join_keys(anchor, rule.join, aliases)
+            env.anchor_at = _epoch(anchor.ts)
+        options: list[list[Fact | None]] = []
+        for kind in others:
+            joined: list[Fact | None] = list(env.candidates(kind))
+            if env.anchor_at is not None and len(joined) > limit:
+                joined.sort(key=lambda f: abs((_epoch(f.ts) or env.anchor_at) - env.anchor_at))  # type: ignore[union-attr,operator]
+                joined = joined[:limit]
+            options.append(joined or [None])
+        for combination in itertools.product(*options):
+            for kind, fact in zip(others, combination):
+                env.binding[kind] = fact
+            if condition.eval(env):
+                matches.append(Match(anchor, {kind: env.binding.get(kind) for kind in condition.bound_kinds}))
+                break
+    return matches
+
+
+# ---------------------------------------------------------------- findings
+
+
+@dataclass(slots=True)
+class _Group:
+    rule: Rule
+    first: Match
+    matches: list[Match] = field(default_factory=list)
+    hosts: set[str] = field(default_factory=set)
+    vms: set[str] = field(default_factory=set)
+    jobs: set[int] = field(default_factory=set)
+    logids: set[str] = field(default_factory=set)
+
+
+def _entities_of(match: Match, aliases: Aliases) -> dict[str, Any]:
+    facts = [match.anchor, *(f for f in match.bound.values() if f is not None and f is not match.anchor)]
+    entities: dict[str, Any] = {}
+    for fact in facts:
+        host_id, host_name = aliases.host(fact)
+        candidates = {
+            "vm": aliases.vm(fact), "vm_uuid": fact.vm_uuid, "host_id": host_id,
+            "host_name": fact.host_name or host_name, "job": fact.job, "work_job": fact.work_job, "logid": fact.logid,
+        }
+        for key, value in candidates.items():
+            if value is not None and value != "" and key not in entities:
+                entities[key] = value
+    if "host_name" in entities or "host_id" in entities:
+        entities["host"] = str(entities.get("host_name") or entities["host_id"])
+    return entities
+
+
+def _group_key(rule: Rule, entities: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(entities.get(key) for key in rule.group_by)
+
+
+def findings_for_rule(rule: Rule, matches: list[Match], aliases: Aliases) -> list[tuple[Finding, _Group]]:
+    groups: dict[tuple[Any, ...], _Group] = {}
+    for match in sorted(matches, key=lambda m: (m.anchor.ts is None, _epoch(m.anchor.ts) or 0.0, m.anchor.path, m.anchor.line)):
+        entities = _entities_of(match, aliases)
+        group = groups.get(_group_key(rule, entities))
+        if group is None:
+            group = groups[_group_key(rule, entities)] = _Group(rule, match)
+        group.matches.append(match)
+        if "host" in entities:
+            group.hosts.add(str(entities["host"]).lower())
+            if "host_id" in entities:
+                group.hosts.add(str(entities["host_id"]))
+        if "vm" in entities:
+            group.vms.add(entities["vm"])
+        for fact in [match.anchor, *match.bound.values()]:
+            if fact is not None:
+                group.jobs.update(j for j in (fact.job, fact.work_job) if j is not None)
+                if fact.logid:
+                    group.logids.add(fact.logid)
+    out: list[tuple[Finding, _Group]] = []
+    for group in groups.values():
+        entities = _entities_of(group.first, aliases)
+        jobs = sorted({m.anchor.job for m in group.matches if m.anchor.job is not None})
+        logids = sorted({m.anchor.logid for m in group.matches if m.anchor.logid})
+        if len(jobs) > 1:
+            entities["jobs"] = jobs
+        if len(logids) > 1:
+            entities["logids"] = logids
+        evidence: dict[tuple[str, int], Evidence] = {}
+        for match in group.matches:
+            for fact in [match.anchor, *(f for f in match.bound.values() if f is not None)]:
+                if len(evidence) >= MAX_EVIDENCE:
+                    break
+                evidence.setdefault((fact.path, fact.line), fact.evidence)
+        times = [m.anchor.ts for m in group.matches if m.anchor.ts is not None]
+        binding = dict(group.first.bound)
+        finding = Finding(
+            rule_id=rule.id, category=rule.category, severity=rule.severity, confidence=rule.confidence,
+            title=rule.title, message=render(rule.message, binding, entities), entities=entities,
+            first_ts=min(times, key=_epoch) if times else None, last_ts=max(times, key=_epoch) if times else None,
+            evidence=sorted(evidence.values(), key=lambda e: (e.path, e.line)),
+            remediation=[render(step, binding, entities) for step in rule.remediation],
+            references=list(rule.references), count=len(group.matches), benign=rule.benign,
+        )
+        out.append((finding, group))
+    return out
+
+
+def _shares_entity(a: _Group, b: _Group) -> bool:
+    return bool(a.vms & b.vms or a.hosts & b.hosts or a.jobs & b.jobs or a.logids & b.logids)
+
+
+def _mark_symptoms(results: list[tuple[Finding, _Group]]) -> None:
+    by_rule: dict[str, list[_Group]] = {}
+    for _, group in results:
+        by_rule.setdefault(group.rule.id, []).append(group)
+    for finding, group in results:
+        finding.symptom_of = [
+            cause for cause in group.rule.symptom_of
+            if any(_shares_entity(group, other) for other in by_rule.get(cause, ()))
+        ]
+
+
+def facts_by_kind(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
+    by_kind: dict[str, list[Fact]] = {}
+    for fact in facts:
+        by_kind.setdefault(fact.kind, []).append(fact)
+    return by_kind
+
+
+def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact]) -> list[Finding]:
+    """Run every rule over the facts; findings are grouped per rule and entities, most severe first."""
+    rules = ruleset.rules if isinstance(ruleset, RuleSet) else list(ruleset)
+    by_kind = facts_by_kind(facts)
+    aliases = Aliases.learn(facts)
+    results: list[tuple[Finding, _Group]] = []
+    for rule in rules:
+        if rule.condition.anchor not in by_kind:
+            continue
+        results.extend(findings_for_rule(rule, match_rule(rule, by_kind, aliases), aliases))
+    _mark_symptoms(results)
+    findings = [finding for finding, _ in results]
+    rank = {severity: index for index, severity in enumerate(SEVERITIES)}
+    findings.sort(key=lambda f: (f.benign, rank.get(f.severity, 99), bool(f.symptom_of), f.first_ts is None,
+                                 _epoch(f.first_ts) or 0.0, f.rule_id))
+    return findings
