@@ -210,11 +210,12 @@ def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> 
     if not anchors:
         return []
     others = condition.bound_kinds[1:]
-    indexes = {
-        kind: KindIndex([f for f in by_kind.get(kind, ()) if keep(kind, f)], rule.join, aliases)
-        for kind in dict.fromkeys([*others, *condition.quantified_kinds])
-    }
-    env = _Env(indexes, rule.window)
+    # a kind bound to one fact sees only facts passing its own filters; some()/no()/count() see them all
+    bound_indexes = {kind: KindIndex([f for f in by_kind.get(kind, ()) if keep(kind, f)], rule.join, aliases)
+                     for kind in others}
+    quantified_indexes = {kind: KindIndex(list(by_kind.get(kind, ())), rule.join, aliases)
+                          for kind in condition.quantified_kinds}
+    env = _Env(quantified_indexes, rule.window)
     limit = MAX_BOUND_CANDIDATES if len(others) <= 2 else 8
     matches: list[Match] = []
     for anchor in anchors:
@@ -224,7 +225,7 @@ def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> 
             env.anchor_at = _epoch(anchor.ts)
         options: list[list[Fact | None]] = []
         for kind in others:
-            joined: list[Fact | None] = list(env.candidates(kind))
+            joined: list[Fact | None] = list(bound_indexes[kind].joined(env.anchor_keys, env.anchor_at, rule.window))
             if env.anchor_at is not None and len(joined) > limit:
                 joined.sort(key=lambda f: abs((_epoch(f.ts) or env.anchor_at) - env.anchor_at))  # type: ignore[union-attr,operator]
                 joined = joined[:limit]
