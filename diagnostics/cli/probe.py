@@ -1,9 +1,128 @@
-"""Placeholder: this command's module registers its typer command(s) here."""
+"""`csdiag probe`: collect host evidence over SSH (thin: parsing options, printing lines, exit codes)."""
 
 from __future__ import annotations
 
+import getpass
+import os
+import sys
+import threading
+from pathlib import Path
+
 import typer
+
+from diagnostics.cli.common import ExitCode, stdout_console, warn
+from diagnostics.probe import HostResult, ProbeOptions, parse_since, run_probe
+from diagnostics.probe.collect import summary
+from diagnostics.probe.options import DEFAULT_PARALLEL, PASSWORD_ENV
+from diagnostics.probe.plan import plan_lines
+from diagnostics.probe.run import default_out_dir, resolve_targets
+
+_MARKS = {"ok": "[green]ok[/]", "partial": "[yellow]partial[/]"}
+
+
+def exit_code(results: list[HostResult]) -> ExitCode:
+    """3 if any host could not be probed, 1 if some command failed, 0 when everything was collected."""
+    if any(result.status not in ("ok", "partial") for result in results):
+        return ExitCode.UNKNOWN
+    if any(result.status == "partial" for result in results):
+        return ExitCode.WARNING
+    return ExitCode.OK
+
+
+def _prompt_password(prompt: str) -> str | None:
+    """getpass only on a terminal: a pipe or a CI job must never hang waiting for a password."""
+    if not sys.stdin.isatty():
+        return None
+    try:
+        return getpass.getpass(prompt) or None
+    except (EOFError, OSError):
+        return None
+
+
+def probe(
+    hosts: list[str] = typer.Argument(..., metavar="HOST...", help="KVM hosts as \\[user@]host\\[:port]."),
+    user: str = typer.Option("root", "--user", "-u", help="Login user when HOST has no user@."),
+    port: int = typer.Option(22, "--port", "-p", min=1, max=65535, help="SSH port when HOST has no :port."),
+    identity: Path | None = typer.Option(None, "--identity", "-i", help="Private key file (else ssh-agent and ~/.ssh keys)."),
+    jump: str | None = typer.Option(None, "--jump", "-J", help="Reach the hosts through this SSH host (\\[user@]host\\[:port])."),
+    known_hosts: Path = typer.Option(Path("~/.ssh/known_hosts"), "--known-hosts", help="Host keys to verify against."),
+    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Trust and record unknown host keys (changed keys are still refused)."),
+    sudo: bool = typer.Option(False, "--sudo", help="Run every command through 'sudo -n' (root-only ones use it anyway when the login is not root)."),
+    capture_seconds: int = typer.Option(0, "--capture-seconds", min=0, max=3600, help="Capture port-8250 traffic with tcpdump for N seconds (0: no capture)."),
+    since: str = typer.Option("6h", "--since", help="How much agent.log to fetch, e.g. 30m, 2h, 1d."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default ./csdiag-probe-<UTC time>)."),
+    parallel: int = typer.Option(DEFAULT_PARALLEL, "--parallel", min=1, max=64, help="Hosts probed at the same time."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would run on each host; connect nowhere."),
+) -> int:
+    """Collect free, meminfo, dmesg, sensors, lscpu, numactl, virsh, agent.properties (secrets removed on the host), agent.log and an optional port-8250 capture from KVM hosts, read-only.
+
+    Password: CSDIAG_SSH_PASSWORD or a prompt on a terminal, never an option. Exit codes: 0 all collected, 1 some commands failed, 3 a host unreachable or refused.
+    """
+    try:
+        since_seconds = parse_since(since)
+    except ValueError as exc:
+        warn(f"--since: {exc}")
+        return int(ExitCode.UNKNOWN)
+    if identity is not None and not os.access(identity.expanduser(), os.R_OK):
+        warn(f"--identity {identity}: cannot read the key file")
+        return int(ExitCode.UNKNOWN)
+    options = ProbeOptions(
+        user=user,
+        port=port,
+        identity=identity.expanduser() if identity else None,
+        jump=jump,
+        known_hosts=known_hosts.expanduser(),
+        accept_new_host_key=accept_new_host_key,
+        sudo=sudo,
+        capture_seconds=capture_seconds,
+        since_seconds=since_seconds,
+        out=out or default_out_dir(),
+        parallel=parallel,
+        password=os.environ.get(PASSWORD_ENV) or None,
+        password_prompt=_prompt_password,
+    )
+    try:
+        targets = resolve_targets(hosts, options)
+    except ValueError as exc:
+        warn(str(exc))
+        return int(ExitCode.UNKNOWN)
+    console = stdout_console()
+    if dry_run:
+        for target in targets:
+            for line in plan_lines(target, options):
+                console.print(line, markup=False)
+            console.print("")
+        console.print(f"dry run: nothing was run; output would go to {options.out}/", markup=False)
+        return int(ExitCode.OK)
+    if options.out.exists() and not options.out.is_dir():
+        warn(f"--out {options.out}: exists and is not a folder")
+        return int(ExitCode.UNKNOWN)
+
+    lock = threading.Lock()
+
+    def show(host: str, status: str, detail: str) -> None:
+        with lock:
+            if status == "connecting":
+                console.print(f"{host}: connecting ({detail})", markup=False)
+            elif status in _MARKS:
+                console.print(f"{host}: {_MARKS[status]} ", end="")
+                console.print(detail, markup=False)
+            elif status != "collecting":
+                warn(f"{host}: {status}: {detail}" if not detail.startswith(host) else f"{status}: {detail}")
+
+    try:
+        results = run_probe(hosts, options, progress=show)
+    except OSError as exc:
+        warn(f"--out {options.out}: {exc.strerror or exc}")
+        return int(ExitCode.UNKNOWN)
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    tally = ", ".join(f"{count} {status}" for status, count in counts.items())
+    console.print(f"wrote {options.out}/ ({len(results)} host{'s' if len(results) != 1 else ''}: {tally})", markup=False)
+    return int(exit_code(results))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the csdiag app."""
+    """Add `csdiag probe` to the app."""
+    app.command("probe", no_args_is_help=True)(probe)

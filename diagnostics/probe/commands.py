@@ -1,0 +1,164 @@
+"""The allow-list: every command the probe may run on a host, declared as data (like a sos plugin).
+
+Each spec is read-only, bounded in time (a remote coreutils `timeout` plus a client deadline) and in
+output (a byte cap), and says whether it needs root. Nothing outside this list ever runs on a host;
+tests that need a slow or noisy command pass their own spec through ProbeOptions.commands.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+
+# Secrets leave agent.properties ON THE HOST: the value of every key whose name mentions one of these
+# words is replaced before the bytes travel; commented-out keys too (an old password is still a password).
+SECRET_KEY_WORDS = ("pass", "secret", "key", "token", "keystore")
+REDACTED = "<redacted>"
+_REDACT_SED = (
+    r"s/^([[:space:]]*[#!]?[[:space:]]*[^=:[:space:]]*(" + "|".join(SECRET_KEY_WORDS) + r")[^=:[:space:]]*"
+    r"([[:space:]]*[=:][[:space:]]*|[[:space:]]+)).*$/\1" + REDACTED + "/I"
+)
+
+# A log4j record starts with 'yyyy-MM-dd HH:mm:ss' (log4j2 %d{ISO8601} puts a 'T' in the middle).
+# Spelled without {n} intervals because mawk, Debian's default awk, may not support them.
+_D2 = "[0-9][0-9]"
+_LOG4J_START = f"^{_D2}{_D2}-{_D2}-{_D2}[ T]{_D2}:{_D2}:{_D2}"
+_SINCE_FILTER = (
+    f"/{_LOG4J_START}/ {{ ts = substr($0, 1, 19); sub(/T/, \" \", ts); keep = (ts >= since) }} keep {{ print }}"
+)
+
+
+@dataclass(slots=True, frozen=True)
+class CommandSpec:
+    """One allow-listed command.
+
+    script: a POSIX sh snippet (arguments already shlex-quoted); `$1` is the remote temp file when
+    remote_file is set. ok_rcs: exit codes that mean success (a capture stopped by `timeout` ends 124).
+    """
+
+    name: str
+    script: str
+    output: str
+    timeout: int = 20
+    byte_cap: int = 4 * MiB
+    needs_root: bool = False
+    remote_file: bool = False
+    stop_signal: str = "TERM"
+    ok_rcs: tuple[int, ...] = (0,)
+
+
+def remote_command_line(spec: CommandSpec, *, sudo: bool, args: tuple[str, ...] = ()) -> str:
+    """The exact line sent to the host: [sudo -n --] timeout ... env LC_ALL=C sh -c SCRIPT csdiag ARGS.
+
+    `sudo -n` never prompts; `timeout` sits inside sudo so the root process is the one it kills;
+    LC_ALL=C keeps the output in the English the parsers expect.
+    """
+    parts = ["timeout", "-s", spec.stop_signal, "-k", "5", str(spec.timeout), "env", "LC_ALL=C", "sh", "-c", spec.script, "csdiag", *args]
+    if sudo:
+        parts = ["sudo", "-n", "--", *parts]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+def agent_properties_script(path: str) -> str:
+    return f"sed -E {shlex.quote(_REDACT_SED)} {shlex.quote(path)}"
+
+
+def agent_log_script(path: str, since_seconds: int, byte_cap: int) -> str:
+    """The tail of agent.log (at most byte_cap bytes) from the first record at or after now - since.
+
+    The cut-off is computed by the host's own `date` because log4j writes local time without a zone.
+    dash has no pipefail, so the one failure that matters (an unreadable file) is checked first.
+    """
+    quoted = shlex.quote(path)
+    return (
+        f"[ -r {quoted} ] || {{ echo \"csdiag: cannot read \"{quoted} >&2; exit 66; }}; "
+        f"since=$(date -d \"@$(( $(date +%s) - {int(since_seconds)} ))\" '+%Y-%m-%d %H:%M:%S') || exit 65; "
+        f"tail -c {int(byte_cap)} {quoted} | awk -v since=\"$since\" {shlex.quote(_SINCE_FILTER)}"
+    )
+
+
+def capture_script(port: int, byte_cap: int) -> str:
+    """tcpdump into "$1" (a mktemp file); `-c` bounds the file: each record is at most 16 + 128 bytes.
+
+    -Z root: Debian's tcpdump otherwise drops to user tcpdump before opening the output file and
+    then cannot write the mktemp file; it only writes raw packets (-w), it dissects nothing.
+    """
+    max_packets = max(1, (byte_cap - 24) // (16 + 128))
+    return f"exec tcpdump -i any -s 128 -U -n -Z root -c {max_packets} -w \"$1\" {shlex.quote(f'tcp port {int(port)}')}"
+
+
+def standard_commands(
+    *,
+    since_seconds: int,
+    agent_properties_path: str,
+    agent_log_path: str,
+    agent_log_bytes: int,
+    capture_seconds: int,
+    capture_port: int,
+    capture_bytes: int,
+) -> tuple[CommandSpec, ...]:
+    """The allow-list, in run order. `date` comes first so the clock offset is measured before the slow parts."""
+    specs = [
+        CommandSpec(name="date", script="date +%s.%N", output="date.txt", timeout=10, byte_cap=4096),
+        CommandSpec(name="uptime", script="uptime", output="uptime.txt", timeout=10, byte_cap=4096),
+        CommandSpec(name="free_b", script="free -b", output="free-b.txt", byte_cap=64 * 1024),
+        CommandSpec(name="free_m", script="free -m", output="free-m.txt", byte_cap=64 * 1024),
+        CommandSpec(name="meminfo", script="cat /proc/meminfo", output="meminfo.txt", byte_cap=256 * 1024),
+        # ISO timestamps when util-linux is new enough, else human ones, else raw seconds since boot.
+        # Only the last attempt's stderr is kept: it names the real reason (e.g. dmesg_restrict).
+        CommandSpec(
+            name="dmesg",
+            script="dmesg --time-format iso 2>/dev/null || dmesg -T 2>/dev/null || dmesg",
+            output="dmesg.txt",
+            timeout=30,
+            byte_cap=16 * MiB,
+            needs_root=True,
+        ),
+        # On a VM without sensors this prints "No sensors found!" on stderr and exits 1: recorded, not fatal.
+        CommandSpec(name="sensors", script="sensors", output="sensors.txt"),
+        CommandSpec(name="sensors_json", script="sensors -j", output="sensors.json"),
+        CommandSpec(name="lscpu", script="lscpu", output="lscpu.txt"),
+        CommandSpec(name="numactl_hardware", script="numactl --hardware", output="numactl-hardware.txt"),
+        # -r: a read-only libvirt connection; the system URI even for a non-root login.
+        CommandSpec(name="virsh_nodeinfo", script="virsh -r -c qemu:///system nodeinfo", output="virsh-nodeinfo.txt", needs_root=True),
+        CommandSpec(name="virsh_list", script="virsh -r -c qemu:///system list --all", output="virsh-list-all.txt", needs_root=True),
+        CommandSpec(
+            name="agent_properties",
+            script=agent_properties_script(agent_properties_path),
+            output="agent.properties",
+            byte_cap=1 * MiB,
+            needs_root=True,
+        ),
+        CommandSpec(
+            name="agent_log",
+            script=agent_log_script(agent_log_path, since_seconds, agent_log_bytes),
+            output="agent.log",
+            timeout=120,
+            byte_cap=agent_log_bytes + 64 * 1024,
+        ),
+    ]
+    if capture_seconds > 0:
+        specs.append(
+            CommandSpec(
+                name="capture_8250" if capture_port == 8250 else f"capture_{capture_port}",
+                script=capture_script(capture_port, capture_bytes),
+                output=f"capture-{capture_port}.pcap",
+                timeout=int(capture_seconds),
+                byte_cap=capture_bytes,
+                needs_root=True,
+                remote_file=True,
+                stop_signal="INT",
+                ok_rcs=(0, 124),
+            )
+        )
+    return tuple(specs)
+
+
+# Helper commands the runner itself needs, also read-only (rm only removes our own mktemp file).
+CLOCK_COMMAND = "date"
+WHOAMI = CommandSpec(name="whoami", script="id -u", output="", timeout=10, byte_cap=64)
+SUDO_CHECK = CommandSpec(name="sudo_check", script="sudo -n true", output="", timeout=10, byte_cap=4096)
+MKTEMP = CommandSpec(name="mktemp", script="mktemp -t csdiag-probe.XXXXXXXXXX", output="", timeout=10, byte_cap=4096)
+REMOVE_TEMP = CommandSpec(name="remove_temp", script='rm -f -- "$1"', output="", timeout=10, byte_cap=4096)

@@ -1,0 +1,165 @@
+"""Opening an SSH session to one host (optionally through a jump host) with verified host keys.
+
+Every failure becomes a ConnectFailed carrying one line for the user and a status: 'unreachable'
+(network), 'refused' (host key or authentication). Passwords never come from argv.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+
+import paramiko
+
+from diagnostics.probe.hostkeys import (
+    AcceptNewHostKey,
+    HostKeyRefused,
+    RejectUnknownHostKey,
+    changed_key_message,
+    fingerprint,
+    load_known_hosts,
+)
+from diagnostics.probe.options import ProbeOptions, Target, parse_target
+
+
+class ConnectFailed(Exception):
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(slots=True)
+class Session:
+    """An authenticated connection; close() also closes the jump host's connection."""
+
+    client: paramiko.SSHClient
+    target: Target
+    host_key_type: str
+    host_key_fingerprint: str
+    accepted_new_key: bool = False
+    via: list[paramiko.SSHClient] = field(default_factory=list)
+
+    def close(self) -> None:
+        for client in [self.client, *self.via]:
+            try:
+                client.close()
+            except Exception:  # closing a dead transport may raise; nothing left to do
+                pass
+
+
+def _new_client(options: ProbeOptions) -> tuple[paramiko.SSHClient, AcceptNewHostKey | None]:
+    client = paramiko.SSHClient()
+    load_known_hosts(client, options.known_hosts)
+    if options.accept_new_host_key:
+        policy = AcceptNewHostKey(options.known_hosts)
+        client.set_missing_host_key_policy(policy)
+        return client, policy
+    client.set_missing_host_key_policy(RejectUnknownHostKey(options.known_hosts))
+    return client, None
+
+
+def _authenticate_and_verify(
+    client: paramiko.SSHClient, target: Target, options: ProbeOptions, sock: paramiko.Channel | None, password: str | None
+) -> None:
+    client.connect(
+        target.host,
+        port=target.port,
+        username=target.user,
+        password=password,
+        key_filename=str(options.identity) if options.identity else None,
+        look_for_keys=options.identity is None,
+        allow_agent=options.use_agent,
+        timeout=options.connect_timeout,
+        banner_timeout=options.connect_timeout,
+        auth_timeout=options.connect_timeout,
+        channel_timeout=options.connect_timeout,
+        sock=sock,
+    )
+
+
+def _connect_one(target: Target, options: ProbeOptions, sock: paramiko.Channel | None, password_box: dict) -> Session:
+    """Connect, verify the host key, authenticate: keys/agent first, then a password if one is available."""
+    name = target.label
+    client, policy = _new_client(options)
+    try:
+        try:
+            _authenticate_and_verify(client, target, options, sock, options.password)
+        except paramiko.AuthenticationException:
+            if options.password is not None or sock is not None:
+                raise
+            password = _ask_password(target, options, password_box)
+            if password is None:
+                raise
+            client.close()
+            client, policy = _new_client(options)
+            _authenticate_and_verify(client, target, options, None, password)
+        transport = client.get_transport()
+        key = transport.get_remote_server_key()
+        return Session(
+            client=client,
+            target=target,
+            host_key_type=key.get_name(),
+            host_key_fingerprint=fingerprint(key),
+            accepted_new_key=bool(policy and policy.accepted),
+        )
+    except HostKeyRefused as exc:
+        client.close()
+        raise ConnectFailed("refused", str(exc)) from None
+    except paramiko.BadHostKeyException as exc:
+        client.close()
+        raise ConnectFailed("refused", changed_key_message(name, exc.key, exc.expected_key, options.known_hosts)) from None
+    except paramiko.PasswordRequiredException:
+        client.close()
+        raise ConnectFailed("refused", f"{name}: the identity file is encrypted; load it into ssh-agent instead") from None
+    except paramiko.AuthenticationException as exc:
+        client.close()
+        raise ConnectFailed("refused", f"{name}: authentication failed for user {target.user} ({exc})") from None
+    except ConnectFailed:
+        client.close()
+        raise
+    except (socket.timeout, TimeoutError):
+        client.close()
+        raise ConnectFailed("unreachable", f"{name}: unreachable: connection timed out after {options.connect_timeout:g} s") from None
+    except (OSError, paramiko.SSHException, EOFError) as exc:
+        client.close()
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ConnectFailed("unreachable", f"{name}: unreachable: {reason}") from None
+
+
+def _ask_password(target: Target, options: ProbeOptions, password_box: dict) -> str | None:
+    """Ask once per run (the box is shared by all hosts and guarded by the caller's lock)."""
+    if options.password_prompt is None:
+        return None
+    lock = password_box["lock"]
+    with lock:
+        if "password" not in password_box:
+            password_box["password"] = options.password_prompt(f"SSH password for {target.user}@{target.label}: ")
+        return password_box["password"]
+
+
+def open_session(target: Target, options: ProbeOptions, password_box: dict) -> Session:
+    """Connect to target, through options.jump when given (an SSH direct-tcpip channel, like ssh -J)."""
+    if not options.jump:
+        return _connect_one(target, options, None, password_box)
+    try:
+        jump_target = parse_target(options.jump, options.user, options.port)
+    except ValueError as exc:
+        raise ConnectFailed("unreachable", f"{target.label}: {exc}") from None
+    try:
+        jump = _connect_one(jump_target, options, None, password_box)
+    except ConnectFailed as exc:
+        raise ConnectFailed(exc.status, f"{target.label}: jump host failed: {exc}") from None
+    try:
+        channel = jump.client.get_transport().open_channel(
+            "direct-tcpip", (target.host, target.port), ("127.0.0.1", 0), timeout=options.connect_timeout
+        )
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        jump.close()
+        raise ConnectFailed("unreachable", f"{target.label}: unreachable through jump host {jump_target.label}: {exc}") from None
+    try:
+        session = _connect_one(target, options, channel, password_box)
+    except ConnectFailed:
+        jump.close()
+        raise
+    session.via.append(jump.client)
+    return session

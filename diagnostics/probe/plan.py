@@ -1,0 +1,31 @@
+"""--dry-run: the exact lines each host would receive, printed without connecting anywhere."""
+
+from __future__ import annotations
+
+from diagnostics.probe.collect import specs_for
+from diagnostics.probe.commands import MKTEMP, REMOVE_TEMP, SUDO_CHECK, WHOAMI, remote_command_line
+from diagnostics.probe.options import ProbeOptions, Target
+
+
+TMP = "TMP"  # stands for the path the host's mktemp prints
+
+
+def plan_lines(target: Target, options: ProbeOptions) -> list[str]:
+    """One line per remote step. Root-only commands show the sudo form used when the login is not root."""
+    via = f" via jump host {options.jump}" if options.jump else ""
+    lines = [f"# {target.user}@{target.host}:{target.port}{via} (host key checked against {options.known_hosts})"]
+    lines.append(f"whoami: {remote_command_line(WHOAMI, sudo=False)}")
+    specs = specs_for(options)
+    if options.sudo or any(spec.needs_root for spec in specs):
+        lines.append(f"sudo_check (only if not root): {remote_command_line(SUDO_CHECK, sudo=False)}")
+    for spec in specs:
+        sudo = options.sudo or spec.needs_root
+        when = " (sudo -n only if not root and sudo works)" if sudo else ""
+        if spec.remote_file:
+            lines.append(f"{spec.name}: {remote_command_line(MKTEMP, sudo=False)}  # prints TMP")
+            lines.append(f"{spec.name}{when}: {remote_command_line(spec, sudo=sudo, args=(TMP,))}")
+            lines.append(f"{spec.name}: sftp get {TMP} -> {spec.output} (at most {spec.byte_cap} bytes)")
+            lines.append(f"{spec.name}: {remote_command_line(REMOVE_TEMP, sudo=False, args=(TMP,))}")
+        else:
+            lines.append(f"{spec.name}{when}: {remote_command_line(spec, sudo=sudo)} > {spec.output}")
+    return lines

@@ -1,0 +1,74 @@
+"""Probing many hosts in parallel: one worker per host, one folder per host, one manifest for the run."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from diagnostics.probe.atomic_files import write_json_atomic
+from diagnostics.probe.collect import Progress, collect_host
+from diagnostics.probe.manifest import MANIFEST, HostResult, run_manifest
+from diagnostics.probe.options import ProbeOptions, Target, parse_target
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def default_out_dir(now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    return Path(f"csdiag-probe-{stamp}")
+
+
+def folder_names(targets: list[Target]) -> list[str]:
+    """A safe, unique folder name per target: the host name (plus _port when given), '-2' on repeats."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for target in targets:
+        base = _UNSAFE.sub("_", target.label.replace(":", "_")).strip("._") or "host"
+        name, n = base, 1
+        while name in seen:
+            n += 1
+            name = f"{base}-{n}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def resolve_targets(hosts: list[str], options: ProbeOptions) -> list[Target]:
+    """Parse every HOST argument; raises ValueError naming the first bad one."""
+    return [parse_target(host, options.user, options.port) for host in hosts]
+
+
+def run_probe(hosts: list[str], options: ProbeOptions, progress: Progress | None = None) -> list[HostResult]:
+    """Probe every host (up to options.parallel at once) into options.out; results in the order given.
+
+    progress(host, status, detail) is called from worker threads: on connect, per command, and at the end.
+    A KeyboardInterrupt stops every host at its next poll; their manifests say 'cancelled'.
+    """
+    targets = resolve_targets(hosts, options)
+    out = options.out or default_out_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    cancel = threading.Event()
+    password_box: dict = {"lock": threading.Lock()}
+    started_at = time.time()
+    folders = [out / name for name in folder_names(targets)]
+    results: list[HostResult | None] = [None] * len(targets)
+    with ThreadPoolExecutor(max_workers=max(1, options.parallel), thread_name_prefix="csdiag-probe") as pool:
+        futures = [
+            pool.submit(collect_host, target, options, folder, cancel=cancel, password_box=password_box, progress=progress)
+            for target, folder in zip(targets, folders)
+        ]
+        try:
+            for index, future in enumerate(futures):
+                results[index] = future.result()
+        except KeyboardInterrupt:
+            cancel.set()
+            for future in futures:
+                future.cancel()
+            raise
+    finished = [result for result in results if result is not None]
+    write_json_atomic(out / MANIFEST, run_manifest(finished, out, started_at, time.time()))
+    return finished
