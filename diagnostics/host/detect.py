@@ -1,0 +1,92 @@
+"""Which command printed this text? Recognised by content, never by file name.
+
+Evidence arrives as probe-folder files, sosreport `sos_commands/...` files and pastes from tickets (often with
+the shell prompt and command line on top), so each kind is recognised by lines only that command prints.
+The checks run most specific first; the first match wins.
+
+    >>> detect_kind("               total        used        free      shared  buff/cache   available\\nMem:  1 2 3 4 5 6")
+    'free'
+    >>> detect_kind("hello") is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyparsing as pp
+
+from diagnostics.host.free import HEADER as FREE_HEADER
+
+KINDS = (
+    "free", "meminfo", "numactl", "virsh_list", "virsh_dominfo", "virsh_nodeinfo", "lscpu", "sensors", "uptime", "dmesg",
+)
+HEAD_LINES = 200
+
+_DMESG_PREFIX = re.compile(
+    r"^(?:\[\s*\d+\.\d{6}\]"  # [   12.345678]
+    r"|\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4}\]"  # [Mon Mar 10 17:04:10 2025]
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{6}[+-]\d\d:\d\d"  # 2025-03-10T17:04:10,123456+00:00
+    r"|(?:[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) \S+ kernel: )"  # syslog / journal
+)
+_SENSOR_TEMP = re.compile(r"^[^:]+:\s+[+-]?\d+(?:\.\d+)? ?(?:°|\ufffd)?C\b")
+_UPTIME = re.compile(r"^\d\d:\d\d(?::\d\d)? +up .*load averages?: ")
+_UPTIME_PRETTY = re.compile(r"^up \d+ (?:year|week|day|hour|minute)s?\b")
+_PROC_UPTIME = re.compile(r"^\d+\.\d\d \d+\.\d\d$")
+_VIRSH_LIST_HEADER = re.compile(r"^\s*Id\s+Name\s+State\s*$")
+
+
+def _starts(lines: list[str], *prefixes: str) -> bool:
+    return all(any(line.lstrip().startswith(p) for line in lines) for p in prefixes)
+
+
+def _is_free(lines: list[str]) -> bool:
+    if not any(line.lstrip().startswith("Mem:") for line in lines):
+        return False
+    for line in lines:
+        try:
+            FREE_HEADER.parse_string(line.strip(), parse_all=True)
+            return True
+        except pp.ParseException:
+            continue
+    return False
+
+
+def detect_kind(text_head: str) -> str | None:
+    """One of KINDS, or None when the text is none of them (an agent.log, a random paste)."""
+    lines = text_head.splitlines()[:HEAD_LINES]
+    stripped = [line.strip() for line in lines if line.strip()]
+    if not stripped:
+        return None
+    if stripped[0].startswith("{"):
+        joined = "".join(stripped)
+        # `sensors -j` on a machine without sensors prints an empty object
+        return "sensors" if '"Adapter"' in joined or '_input"' in joined or joined.replace(" ", "") == "{}" else None
+    if _is_free(lines):
+        return "free"
+    if _starts(stripped, "MemTotal:", "MemFree:"):
+        return "meminfo"
+    if any(s.startswith("available:") and " node" in s for s in stripped) and any(
+        re.match(r"^node \d+ (?:cpus|size):", s) for s in stripped
+    ):
+        return "numactl"
+    if any(_VIRSH_LIST_HEADER.match(line) for line in lines):
+        return "virsh_list"
+    if _starts(stripped, "Name:", "State:") and (_starts(stripped, "Max memory:") or _starts(stripped, "UUID:")):
+        return "virsh_dominfo"
+    if _starts(stripped, "CPU model:", "Memory size:"):
+        return "virsh_nodeinfo"
+    if _starts(stripped, "Architecture:") and (_starts(stripped, "CPU(s):") or _starts(stripped, "Model name:")):
+        return "lscpu"
+    if any(s.startswith("No sensors found!") for s in stripped) or (
+        _starts(stripped, "Adapter:") and any(_SENSOR_TEMP.match(s) for s in stripped)
+    ):
+        return "sensors"
+    if any(_UPTIME.match(s) or _UPTIME_PRETTY.match(s) for s in stripped) or (
+        len(stripped) == 1 and _PROC_UPTIME.match(stripped[0])
+    ):
+        return "uptime"
+    stamped = sum(1 for s in stripped if _DMESG_PREFIX.match(s))
+    if stamped and (stamped * 2 >= len(stripped) or any(" kernel: " in s for s in stripped)):
+        return "dmesg"
+    return None
