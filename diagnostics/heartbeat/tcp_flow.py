@@ -104,7 +104,7 @@ class FlowState:
         self.last_frame = frame
         me.packets += 1
         me.payload_bytes += plen
-        new_data = False
+        new_data = keepalive = False
         if flags & RST:
             if me.rst_ts is None:
                 me.rst_ts, me.rst_frame = ts, frame
@@ -134,15 +134,14 @@ class FlowState:
                 me.first_loss_frame = me.first_loss_frame or frame
                 me.nxt = (seq + seglen) & _M
                 new_data = plen > 0
+            elif delta == -1 and plen <= 1 and not flags & FIN:
+                me.keepalives += 1
+                keepalive = True
             elif seglen:
-                if delta == -1 and plen <= 1 and not flags & FIN:
-                    me.keepalives += 1
-                else:
-                    me.retransmissions += 1
-                    me.first_retrans_frame = me.first_retrans_frame or frame
-                    end = _signed(seq + seglen - me.nxt)
-                    if end > 0:  # overlaps and extends: the new part still counts
-                        me.nxt = (seq + seglen) & _M
+                me.retransmissions += 1
+                me.first_retrans_frame = me.first_retrans_frame or frame
+                if _signed(seq + seglen - me.nxt) > 0:  # overlaps and extends: the new part still counts
+                    me.nxt = (seq + seglen) & _M
         if flags & ACK:
             if peer.nxt is not None and _signed(ack - peer.nxt) > 0:
                 peer.capture_loss += 1
@@ -150,6 +149,7 @@ class FlowState:
                 peer.nxt = ack
             if (
                 plen == 0
+                and not keepalive
                 and not flags & (SYN | FIN)
                 and ack == me.last_ack
                 and window == me.last_win

@@ -179,7 +179,7 @@ def _scenario_gap(port: int, cert: Path, key: Path, interval: float = 2.0) -> Ca
     server = ManagementServer(port, cert, key)
     agent = Agent(port, cert)
     agent.pings(4, interval)
-    time.sleep(9.0)  # > interval x 2.5: the silence a management server counts as "behind on ping"
+    time.sleep(interval * 4.5)  # 9 s at 2 s: > interval x 2.5, the silence a management server counts as "behind on ping"
     agent.pings(4, interval)
     time.sleep(interval / 2)
     return lambda: (agent.close(), server.close())
