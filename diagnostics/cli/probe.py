@@ -108,7 +108,7 @@ def probe(
                 console.print(f"{host}: {_MARKS[status]} ", end="")
                 console.print(detail, markup=False)
             elif status != "collecting":
-                warn(f"{host}: {status}: {detail}" if not detail.startswith(host) else f"{status}: {detail}")
+                warn(detail if detail.startswith(host) else f"{host}: {status}: {detail}")
 
     try:
         results = run_probe(hosts, options, progress=show)

@@ -6,6 +6,7 @@ Every failure becomes a ConnectFailed carrying one line for the user and a statu
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass, field
 
@@ -20,6 +21,10 @@ from diagnostics.probe.hostkeys import (
     load_known_hosts,
 )
 from diagnostics.probe.options import ProbeOptions, Target, parse_target
+
+# paramiko logs transport failures (with tracebacks) at ERROR; unhandled, Python's last-resort handler
+# would print them on stderr. Every failure already reaches the user as one ConnectFailed line.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 class ConnectFailed(Exception):
@@ -59,6 +64,18 @@ def _new_client(options: ProbeOptions) -> tuple[paramiko.SSHClient, AcceptNewHos
 
 
 def _authenticate_and_verify(
+    client: paramiko.SSHClient, target: Target, options: ProbeOptions, sock: paramiko.Channel | None, password: str | None
+) -> None:
+    try:
+        _connect_client(client, target, options, sock, password)
+    except paramiko.SSHException as exc:
+        # paramiko's words when it had no key, no agent and no password to try: an authentication failure too.
+        if str(exc) == "No authentication methods available":
+            raise paramiko.AuthenticationException("no key, agent or password to try; use --identity or CSDIAG_SSH_PASSWORD") from None
+        raise
+
+
+def _connect_client(
     client: paramiko.SSHClient, target: Target, options: ProbeOptions, sock: paramiko.Channel | None, password: str | None
 ) -> None:
     client.connect(
@@ -122,8 +139,15 @@ def _connect_one(target: Target, options: ProbeOptions, sock: paramiko.Channel |
         raise ConnectFailed("unreachable", f"{name}: unreachable: connection timed out after {options.connect_timeout:g} s") from None
     except (OSError, paramiko.SSHException, EOFError) as exc:
         client.close()
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        reason = _reason(exc)
         raise ConnectFailed("unreachable", f"{name}: unreachable: {reason}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The OS's words ('Connection refused') rather than paramiko's wrapper around them."""
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError) and exc.errors:
+        return "; ".join(sorted({error.strerror or str(error) for error in exc.errors.values()}))
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def _ask_password(target: Target, options: ProbeOptions, password_box: dict) -> str | None:
