@@ -67,7 +67,7 @@ def example_facts(rule: Rule, example: Example) -> list[Fact]:
         facts.extend(_log_facts(example.log, f"{source}/log"))
     for host in example.hosts:
         for kind, text in host.outputs:
-            facts.extend(_host_facts(text, f"{source}/{host.name}/{kind}", host.name, kind))
+            facts.extend(_host_facts(text, f"{source}/{host.name}-{kind}", host.name, kind))
     facts.extend(_hand_made(spec, f"{source}/fact", example.line) for spec in example.facts)
     return facts
 
