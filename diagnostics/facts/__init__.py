@@ -1,1 +1,58 @@
-"""See the package docstring of diagnostics for the data flow."""
+"""Records -> facts. One module per area registers its extractors in `registry`; this module runs them.
+
+`facts_from_records` is the exact path (every record is looked at); `diagnostics.facts.scan` is the fast path for
+large files that only builds records around keyword hits. Both call the same extractors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import timezone, tzinfo
+
+from diagnostics.facts import agent, alerts, api_calls, capacity, insufficient, jobs, libvirt, limits, planner, scaling, vm_state  # noqa: F401  (register)
+from diagnostics.facts.registry import EXTRACTORS, FLUSHERS, ExtractContext, all_keywords, keyword_regex
+from diagnostics.model import Fact, Record
+
+_HEAD_RE = keyword_regex(all_keywords())
+_TRACE_EXTRACTORS = [e for e in EXTRACTORS if e.in_trace]
+_TRACE_RE = keyword_regex(k for e in _TRACE_EXTRACTORS for k in e.keywords)
+TRACE_LINES = 60  # how deep into a stack trace extractors look
+
+
+def extract_record(rec: Record, ctx: ExtractContext) -> list[Fact]:
+    """All facts of one record."""
+    msg = rec.message
+    head_hit = _HEAD_RE.search(msg) is not None
+    trace = "\n".join(rec.extra[:TRACE_LINES]) if rec.extra else ""
+    trace_hit = bool(trace) and _TRACE_RE.search(trace) is not None
+    if not head_hit and not trace_hit:
+        return []
+    out: list[Fact] = []
+    for ext in EXTRACTORS:
+        if (head_hit and any(k in msg for k in ext.keywords)) or (
+            trace_hit and ext.in_trace and any(k in trace for k in ext.keywords)
+        ):
+            produced = ext.func(rec, ctx)
+            if produced:
+                out.extend(produced)
+    return out
+
+
+def facts_from_records(records: Iterable[Record], ctx: ExtractContext | None = None) -> Iterator[Fact]:
+    """Facts of a stream of records (one input, in file order), flushing open blocks at the end."""
+    ctx = ctx if ctx is not None else ExtractContext()
+    for rec in records:
+        if rec.fmt in ("orphan", "unparsed"):
+            continue
+        yield from extract_record(rec, ctx)
+    for flush in FLUSHERS:
+        yield from flush(ctx)
+
+
+def facts_from_text(text: str, *, path: str = "<example>", tz: tzinfo | None = timezone.utc, paste: bool | None = None) -> list[Fact]:
+    """Facts of a log excerpt given as text (rule examples, tests, pasted snippets)."""
+    from diagnostics.logs.reader import LogStats, ReadOptions, read_records
+
+    opts = ReadOptions(tz=tz, tz_name=str(tz) if tz else "local", paste=paste)
+    records = read_records(path, opts, LogStats(path), lines=text.splitlines())
+    return list(facts_from_records(records))

@@ -89,7 +89,8 @@ class AsyncJob(Fact):
     """An async job event: submitted, executing, completed (with status, result code and text)."""
 
     kind = "async_job"
-    phase: str = ""  # submit | execute | complete | work_run | work_failed
+    phase: str = ""  # submit | execute | complete | work_run | work_done | work_failed
+    job_id: int | None = None  # the job this line is about (may be the work job of the NDC)
     command: str | None = None
     status: str | None = None
     result_code: int | None = None
@@ -142,7 +143,8 @@ class LibvirtError(Fact):
     kind = "libvirt_error"
     operation: str = ""  # start | scale | stop | migrate | other
     message: str = ""
-    error_class: str = ""  # internal_error | invalid_argument | unsupported_configuration | operation_invalid | system | other
+    error_class: str = ""  # internal_error | invalid_argument | unsupported_configuration | operation_invalid | operation_failed | xml_error | system | other
+    signature: str = ""  # what the text means: memory_above_max | max_memory_exceeded | hugepages | guest_memory_alloc | memlock | cgroup_memory_limit | cpu_shares_range | max_vcpus | numa | memory_slots | not_prepared | monitor_exit | balloon_free_memory | other
     domain: str | None = None
     reported_by: str = ""  # agent | management
 
@@ -197,11 +199,21 @@ class Alert(Fact):
 
 
 @dataclass(slots=True, kw_only=True)
-class NicChange(Fact):
-    """A NIC/MAC change seen across a VM's starts (MAC of the same device id differs)."""
+class StartFailure(Fact):
+    """Placement worked but the host failed to start the VM (`Unable to start VM on <host> due to <details>`)."""
 
-    kind = "nic"
+    kind = "start_failure"
+    event: str = ""  # host_failed | gave_up | finalize_failed
+    details: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class NicChange(Fact):
+    """A VM's NIC (same device id) came back with another MAC address on a later start command."""
+
+    kind = "nic_change"
     mac: str = ""
+    previous_mac: str = ""
     device_id: int | None = None
     ip: str | None = None
     network_id: int | None = None

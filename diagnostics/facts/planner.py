@@ -1,0 +1,105 @@
+"""DeploymentPlanningManagerImpl / FirstFitPlanner / FirstFitAllocator lines -> planner facts (§4)."""
+
+from __future__ import annotations
+
+import re
+
+from diagnostics.facts.entities import find_host, find_vm, parse_id_list
+from diagnostics.facts.registry import ExtractContext, base, extractor
+from diagnostics.model import Record
+from diagnostics.model.log_facts import PlannerDecision
+
+_AVOIDS_RE = re.compile(r"Deploy avoids pods: \[?([^\]]*)\]?, clusters: \[?([^\]]*)\]?, hosts: \[?([^\]]*)\]?")
+_ADD_HOST_AVOID_RE = re.compile(r"Adding host \[(.+?)\] to (?:the )?avoid set")
+
+_NO_CAPACITY = (
+    "No clusters found having a host with enough capacity",
+    "No pods found having a host with enough capacity",
+    "No clusters found after removing disabled clusters and clusters in avoid list",
+    "Could not find suitable Deployment Destination for this VM under any clusters",
+    "Could not find a potential host that has associated storage pools",
+    "No suitable hosts found.",
+    "No suitable host found.",
+    "DeploymentPlanner cannot allocate the VM",
+)
+
+
+def _fact(rec: Record, event: str, **kw) -> PlannerDecision:
+    vm = find_vm(rec.message)
+    host = find_host(rec.message)
+    fields = base(rec, vm=vm and vm.name, vm_uuid=vm and vm.uuid)
+    if host is not None and "host_id" not in kw:
+        fields.update(host_id=host.id, host_name=host.name)
+    fields.update(kw)
+    return PlannerDecision(**fields, event=event)
+
+
+@extractor("Deploy avoids pods:")
+def avoid_sets(rec: Record, ctx: ExtractContext):
+    m = _AVOIDS_RE.search(rec.message)
+    if m is None:
+        return None
+    return [_fact(rec, "avoid_set", avoid_pods=parse_id_list(m.group(1)), avoid_clusters=parse_id_list(m.group(2)),
+                  avoid_hosts=parse_id_list(m.group(3)))]
+
+
+@extractor(*_NO_CAPACITY)
+def planner_ran_out(rec: Record, ctx: ExtractContext):
+    msg = rec.message
+    event = "no_suitable_host" if "No suitable host" in msg else "no_capacity"
+    return [_fact(rec, event, detail=msg[:300])]
+
+
+@extractor("does not have enough capacity to deploy this VM", "Cannot choose the last host to deploy this VM",
+           "to the last host [", "is in the avoid set. Skipping this")
+def last_host(rec: Record, ctx: ExtractContext):
+    msg = rec.message
+    if "enough capacity" in msg:
+        reason = "capacity"
+    elif "avoid set" in msg:
+        reason = "avoid_set"
+    elif "not in UP state" in msg:
+        reason = "host_state"
+    elif "Cannot choose the last host" in msg:
+        reason = "not_chosen"
+    else:
+        return None
+    return [_fact(rec, "last_host_refused", detail=reason)]
+
+
+@extractor("Returning Deployment Destination")
+def destination(rec: Record, ctx: ExtractContext):
+    return [_fact(rec, "destination", detail=rec.message[:300])]
+
+
+@extractor("No suitable host found for the following compute offering tags", "No suitable host found for VM [",
+           "due to tag mismatch", "Hosts with tag '")
+def host_tags(rec: Record, ctx: ExtractContext):
+    msg = rec.message
+    if msg.startswith("Hosts with tag '"):
+        if not msg.rstrip().endswith(":[]"):
+            return None
+    m = re.search(r"tags? \[([^\]]*)\]|tag '([^']*)'|with tags (\S+)", msg)
+    tags = (m.group(1) or m.group(2) or m.group(3)) if m else None
+    return [_fact(rec, "host_tag_mismatch", scope=tags, detail=msg[:300])]
+
+
+@extractor("crosses the disable capacity threshold", "crosses disable threshold")
+def threshold(rec: Record, ctx: ExtractContext):
+    m = re.search(r"(cpu|memory) consumption ([\d.]+) crosses disable threshold ([\d.]+)", rec.message)
+    detail = f"{m.group(1)} {m.group(2)} >= {m.group(3)}" if m else rec.message[:300]
+    return [_fact(rec, "threshold", detail=detail)]
+
+
+@extractor("to the avoid set because", "to avoid set, because", "Not using host ")
+def host_rejected(rec: Record, ctx: ExtractContext):
+    msg = rec.message
+    m = _ADD_HOST_AVOID_RE.search(msg)
+    if m is not None:
+        host = find_host(m.group(1))
+        reason = msg.split("because", 1)[-1].strip(" :.")[:200]
+        return [_fact(rec, "host_avoided", host_id=host and host.id, host_name=host and host.name,
+                      avoid_hosts=(host.id,) if host and host.id is not None else (), detail=reason)]
+    if msg.startswith("Not using host "):
+        return [_fact(rec, "host_rejected", detail=msg[:300])]
+    return None

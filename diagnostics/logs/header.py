@@ -1,0 +1,72 @@
+"""A log4j header line -> its fields, for every layout CloudStack has shipped.
+
+Layouts (cloudstack-log-formats.md §1):
+    4.20+ log4j2   2025-01-02 03:04:05,678 DEBUG [c.c.c.CapacityManagerImpl] (Work-Job-Executor-3:[ctx-5e6f7a8b, job-1201/job-1202, ctx-77aa01bc]) (logid:9c0e4a11) msg
+    4.7-4.19       2019-05-06 07:08:09,410 DEBUG [c.c.c.CapacityManagerImpl] (Work-Job-Executor-3:ctx-5e6f7a8b job-1201/job-1202 ctx-77aa01bc) (logid:9c0e4a11) msg
+    <= 4.14 style  2015-01-02 03:04:05,678 DEBUG [cloud.capacity.CapacityManagerImpl] (Job-Executor-11:job-1076) msg
+    early 4.20 / system VMs: the same with an ISO `T` between date and time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+
+LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+# Anchored at line start; `thread` is lazy up to the first ':' because the NDC itself may contain ':' in old builds.
+HEADER_RE = re.compile(
+    r"(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)"
+    r"\s+(?P<level>TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s+"
+    r"\[(?P<logger>[^\]]*)\]\s?"
+    r"(?:\((?P<thread>[^():]*(?:\([^()]*\)[^():]*)*):(?P<ndc>\[[^\]]*\]|[^)]*)\)\s?)?"
+    r"(?:\(logid:(?P<logid>[0-9a-fA-F]*)\)\s?)?"
+    r"(?P<msg>.*)",
+    re.DOTALL,
+)
+
+# The same without the timestamp: CONSOLE layout as journald captures it (`WARN  [c.c.a.m.AgentManagerImpl] (...) ...`).
+BARE_HEADER_RE = re.compile(
+    r"(?P<level>TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s+"
+    r"\[(?P<logger>[^\]]*)\]\s?"
+    r"(?:\((?P<thread>[^():]*(?:\([^()]*\)[^():]*)*):(?P<ndc>\[[^\]]*\]|[^)]*)\)\s?)?"
+    r"(?:\(logid:(?P<logid>[0-9a-fA-F]*)\)\s?)?"
+    r"(?P<msg>.*)",
+    re.DOTALL,
+)
+
+_JOB_RE = re.compile(r"job-(\d+)(?:/job-(\d+))?")
+
+
+def parse_ts(text: str, tz: tzinfo | None) -> datetime | None:
+    """`2025-01-02 03:04:05,678` or `2025-01-02T03:04:05.678` -> aware datetime in `tz`."""
+    try:
+        ts = datetime.fromisoformat(text.replace(",", ".", 1))
+    except ValueError:
+        return None
+    if ts.tzinfo is None and tz is not None:
+        ts = ts.replace(tzinfo=tz)
+    return ts
+
+
+def split_ndc(ndc: str | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """NDC stack -> (ctx ids, job ids). `[ctx-a, job-1/job-2, ctx-b]`, `ctx-a job-1/job-2 ctx-b`, `job-1076`, `null`, `[]`."""
+    if not ndc or ndc == "null" or ndc == "[]":
+        return (), ()
+    ctx = tuple(m for m in re.findall(r"ctx-[0-9a-fA-F]+", ndc))
+    jobs: tuple[int, ...] = ()
+    m = _JOB_RE.search(ndc)
+    if m:
+        jobs = (int(m.group(1)), int(m.group(2))) if m.group(2) else (int(m.group(1)),)
+    return ctx, jobs
+
+
+def layout_of(m: re.Match[str]) -> str:
+    """Name the layout generation of a matched header (shown in `inputs` so operators see what was assumed)."""
+    ndc = m.group("ndc")
+    iso_t = "T" in m.group("ts")[:11] if m.re is HEADER_RE else False
+    if m.group("logid") is not None:
+        gen = "log4j2" if ndc is not None and ndc.startswith("[") else "log4j1-logid"
+    else:
+        gen = "log4j2" if ndc is not None and ndc.startswith("[") else "log4j1"
+    return f"{gen}-iso" if iso_t else gen

@@ -1,0 +1,240 @@
+"""Lines -> records. A record is a header line plus its continuation lines.
+
+Header lines are recognised in every layout of `header.py`, also inside a journald/syslog wrapper, and (in paste
+mode) after repairing what ticket systems do to pasted lines. A line that is no header continues the current record
+(Java stack traces, domain XML, wrapped command bodies); lines before the first header form an orphan record.
+Nothing is dropped: foreign lines (e.g. a kernel line in a syslog file) become `unparsed` records and are counted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, layout_of, parse_ts, split_ndc
+from diagnostics.logs.paste import PasteRepairs, detect_paste, repair_paste
+from diagnostics.logs.syslog import SYSLOG_RE, syslog_ts
+from diagnostics.model import Record
+from diagnostics.sources.files import ReadStats, display_name, iter_text_lines
+
+SNIFF_LINES = 200
+MAX_CONTINUATION = 5000  # lines kept per record; the rest are counted, not stored
+AGENT_LOGGERS = ("cloud.agent.", "kvm.resource.", "resource.wrapper.", "utils.nio.Nio", "kvm.storage.")
+
+
+@dataclass(slots=True)
+class LogStats:
+    """Per-input summary shown in reports (`inputs`): what was read and what was assumed."""
+
+    path: str
+    records: int = 0
+    unparsed: int = 0
+    orphans: int = 0
+    layouts: Counter[str] = field(default_factory=Counter)
+    side: str = "unknown"  # management | agent | unknown
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    dropped_continuation: int = 0
+    notes: list[str] = field(default_factory=list)
+    read: ReadStats = field(default_factory=ReadStats)
+
+    @property
+    def errors(self) -> list[str]:
+        return self.read.errors
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "kind": "log",
+            "side": self.side,
+            "records": self.records,
+            "unparsed": self.unparsed,
+            "layouts": dict(self.layouts),
+            "bytes": self.read.bytes_read,
+            "lines": self.read.lines,
+            "compressed": self.read.compressed,
+            "truncated_lines": self.read.truncated_lines,
+            "decode_errors": self.read.decode_errors,
+            "first": self.first_ts.isoformat() if self.first_ts else None,
+            "last": self.last_ts.isoformat() if self.last_ts else None,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(slots=True)
+class ReadOptions:
+    tz: tzinfo | None = None
+    tz_name: str = "UTC"
+    paste: bool | None = None  # None: autodetect
+    year: int | None = None  # for year-less syslog stamps; None: infer
+
+
+class _Assembler:
+    """Stateful line classifier for one input."""
+
+    def __init__(self, path: str, opts: ReadOptions, stats: LogStats, year: int, ref_month: int | None) -> None:
+        self.path = path
+        self.opts = opts
+        self.stats = stats
+        self.year = year
+        self.ref_month = ref_month
+        self.current: Record | None = None
+        self.syslog_seen = False
+
+    def _header(self, m, ts: datetime | None, lineno: int, layout: str) -> Record:
+        ctx, jobs = split_ndc(m.group("ndc"))
+        logid = m.group("logid")
+        return Record(
+            path=self.path,
+            line=lineno,
+            ts=ts,
+            level=m.group("level"),
+            logger=m.group("logger"),
+            thread=m.group("thread"),
+            ndc=m.group("ndc"),
+            ctx=ctx,
+            jobs=jobs,
+            logid=logid if logid else None,
+            message=m.group("msg"),
+            fmt=layout,
+        )
+
+    def feed(self, lineno: int, line: str) -> Record | None:
+        """Consume one line; return the record it completed, if any."""
+        rec: Record | None = None
+        first = line[:1]
+        if first.isdigit():
+            m = HEADER_RE.match(line)
+            if m is not None:
+                rec = self._header(m, parse_ts(m.group("ts"), self.opts.tz), lineno, layout_of(m))
+        if rec is None and first.isalnum():
+            s = SYSLOG_RE.match(line)
+            if s is not None:
+                return self._syslog(s, lineno)
+        if rec is not None:
+            done, self.current = self.current, rec
+            return done
+        return self._continue(lineno, line)
+
+    def _syslog(self, s, lineno: int) -> Record | None:
+        self.syslog_seen = True
+        rest = s.group("rest")
+        ts = syslog_ts(s, self.year, self.ref_month, self.opts.tz)
+        inner = HEADER_RE.match(rest) if rest[:1].isdigit() else None
+        if inner is not None:
+            rec = self._header(inner, parse_ts(inner.group("ts"), self.opts.tz), lineno, "syslog+" + layout_of(inner))
+        else:
+            bare = BARE_HEADER_RE.match(rest)
+            if bare is not None:
+                rec = self._header(bare, ts, lineno, "syslog")
+            elif self.current is not None and self.current.fmt.startswith("syslog") and _is_continuation(rest):
+                return self._continue(lineno, rest)
+            else:
+                rec = Record(self.path, lineno, ts, None, s.group("prog"), None, None, (), (), None, rest, fmt="unparsed")
+                rec.note = f"syslog line from {s.group('prog')} on {s.group('host')}"
+        done, self.current = self.current, rec
+        return done
+
+    def _continue(self, lineno: int, line: str) -> Record | None:
+        cur = self.current
+        if cur is None:
+            self.current = Record(self.path, lineno, None, None, None, None, None, (), (), None, line, fmt="orphan")
+            return None
+        if len(cur.extra) < MAX_CONTINUATION:
+            cur.extra.append(line)
+        else:
+            self.stats.dropped_continuation += 1
+        return None
+
+    def flush(self) -> Record | None:
+        done, self.current = self.current, None
+        return done
+
+
+def _is_continuation(text: str) -> bool:
+    t = text.lstrip()
+    return (
+        text[:1] in ("\t", " ")
+        or t.startswith(("at ", "Caused by:", "... ", "Suppressed:"))
+        or (":" in t[:200] and t.split(":", 1)[0].rsplit(".", 1)[-1].endswith(("Exception", "Error")))
+    )
+
+
+def _infer_year(path: str, year: int | None) -> tuple[int, int | None, str | None]:
+    if year is not None:
+        return year, None, None
+    try:
+        mtime = datetime.fromtimestamp(os.stat(path).st_mtime) if path != "-" else datetime.now()
+    except OSError:
+        mtime = datetime.now()
+    return mtime.year, mtime.month, f"from the file's modification time ({mtime:%Y-%m-%d})"
+
+
+def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, lines: Iterable[str] | None = None) -> Iterator[Record]:
+    """Stream the records of one input in file order. `lines` overrides reading `path` (used for text snippets)."""
+    stats = stats if stats is not None else LogStats(display_name(path))
+    source = iter(lines) if lines is not None else iter_text_lines(path, stats.read)
+    head = list(itertools.islice(source, SNIFF_LINES))
+    body: Iterable[str] = itertools.chain(head, source)
+
+    paste, width = (opts.paste, None)
+    if paste is None or paste:
+        detected, width = detect_paste(head)
+        paste = detected if paste is None else True
+    repairs = PasteRepairs()
+    if paste:
+        body = repair_paste(body, width, repairs)
+
+    year, ref_month, year_note = _infer_year(path, opts.year)
+    asm = _Assembler(display_name(path) if lines is None else path, opts, stats, year, ref_month)
+    side_votes: Counter[str] = Counter()
+
+    def account(rec: Record) -> Record:
+        if rec.fmt == "orphan":
+            stats.orphans += 1
+            stats.unparsed += 1
+        elif rec.fmt == "unparsed":
+            stats.unparsed += 1
+        else:
+            stats.records += 1
+            stats.layouts[rec.fmt] += 1
+            if rec.logger and len(side_votes) < 2 and sum(side_votes.values()) < 500:
+                side_votes["agent" if rec.logger.startswith(AGENT_LOGGERS) else "management"] += 1
+        if rec.ts is not None:
+            if stats.first_ts is None:
+                stats.first_ts = rec.ts
+            stats.last_ts = rec.ts
+        return rec
+
+    for lineno, line in enumerate(body, start=1):
+        done = asm.feed(lineno, line)
+        if done is not None:
+            yield account(done)
+    done = asm.flush()
+    if done is not None:
+        yield account(done)
+
+    # Which side wrote this file: agent loggers are distinctive; the file name is the tie-breaker.
+    base = os.path.basename(stats.path)
+    if side_votes.get("agent", 0) > 0 or base.startswith("agent.log"):
+        stats.side = "agent"
+    elif side_votes or base.startswith(("management-server.log", "apilog.log")):
+        stats.side = "management"
+    if paste:
+        stats.notes.extend(repairs.describe() or ["paste mode: no repairs were needed"])
+    if asm.syslog_seen:
+        stats.notes.append(
+            f"journald/syslog timestamps carry no year or zone: year {year} assumed"
+            + (f" {year_note}" if year_note else "")
+            + f", zone {opts.tz_name}"
+        )
+    if stats.dropped_continuation:
+        stats.notes.append(f"{stats.dropped_continuation} continuation lines beyond {MAX_CONTINUATION} per record were not kept")
+    if stats.read.truncated_lines:
+        stats.notes.append(f"{stats.read.truncated_lines} over-long lines were cut at 1 MiB")
+    if stats.read.decode_errors:
+        stats.notes.append(f"{stats.read.decode_errors} lines were not valid UTF-8 (bytes replaced)")
