@@ -102,7 +102,7 @@ def parse_free(text: str, unit: str | None = None, decimal: bool = False) -> Fre
         if not stripped:
             continue
         prompt = _PROMPT.search(stripped)
-        if prompt and ":" not in stripped.split("free", 1)[0][-1:]:
+        if prompt:
             found, dec = unit_from_command("free" + prompt.group(1))
             prompt_unit = found or "k"
             decimal = decimal or dec

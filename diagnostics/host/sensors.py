@@ -29,7 +29,7 @@ _LIMIT = pp.Group(_LIMIT_NAME("name") + pp.Suppress("=") + (_TEMP | pp.Regex(r"[
 _LIMITS = pp.Suppress("(") + pp.DelimitedList(_LIMIT)("limits") + pp.Suppress(")")
 _LABEL = pp.Regex(r"[^:]+?(?=:)")("label") + pp.Suppress(":")
 _READING = _LABEL + _TEMP("temp") + pp.Optional(_LIMITS) + pp.Optional(pp.Regex(r".*"))("tail") + pp.StringEnd()
-_CHIP = pp.Regex(r"[a-z0-9_]+(?:-[a-z0-9_]+)*-(?:isa|pci|i2c|acpi|virtual|platform|spi|hid|mdio|scsi|sdio|\*)-[0-9a-f]+\b", )
+_CHIP = pp.Regex(r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*-(?:isa|pci|i2c|acpi|virtual|platform|spi|hid|mdio|scsi|sdio|\*)-[0-9a-f]+\b")
 
 
 @dataclass(slots=True)

@@ -47,7 +47,7 @@ class KernelEvent(Fact):
     """
 
     kind = "kernel_event"
-    event: str = ""  # oom_kill | thermal_throttle | thermal_normal | memory_online | balloon | nic_link_down | nic_link_up | nic_reset | nic_tx_timeout | hung_task | ksm
+    event: str = ""  # oom_kill | thermal_throttle | thermal_normal | memory_online | memory_offline | balloon | nic_link_down | nic_link_up | nic_reset | nic_tx_timeout | hung_task | mce
     process: str | None = None
     pid: int | None = None
     boot: int = 0
