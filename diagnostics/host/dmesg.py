@@ -29,6 +29,11 @@ _CTIME = re.compile(r"^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mon>[A-Z][a-z]{2}) 
 _ISO = re.compile(r"^(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:[,.](?P<frac>\d{1,9}))?(?P<tz>[+-]\d\d:?\d\d|Z)?\s")
 _SYSLOG = re.compile(r"^(?:[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) (?P<host>\S+) kernel: ")
 _FACILITY = re.compile(r"^(?:kern|user|daemon|syslog)\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*: ")
+# every message _match can turn into an event contains one of these (plus the boot banner); a line without
+# any of them is only followed for its stamp, which keeps large logs fast
+_INTERESTING = re.compile(
+    r"oom|Kill|Task in |temperature|INFO: task |virtio_balloon|Built |mce: |NETDEV|ink|eset|imeout|Hang|Linux version "
+)
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
 
 # --- messages ------------------------------------------------------------------------------------------------
@@ -188,6 +193,9 @@ class _Scanner:
 
     def feed(self, lineno: int, text: str) -> Iterator[KernelEvent]:
         self.lines += 1
+        if self.clock != "none" and not _INTERESTING.search(text):
+            yield from self._track_quiet(text)  # most lines: only the monotonic stamp matters (boot detection)
+            return
         kl = split_prefix(lineno, text)
         msg = kl.message
         if not msg:
@@ -206,6 +214,26 @@ class _Scanner:
         self.seen_any = True
         self.in_boot += 1
         yield from self._match(kl, msg)
+
+    def _track_quiet(self, text: str) -> Iterator[KernelEvent]:
+        """A line no event can come from: count it and follow its monotonic stamp, without decoding the rest."""
+        start = 0
+        if not text.startswith("["):
+            start = text.find(" kernel: [")
+            if start < 0:
+                if text.strip():
+                    self.in_boot += 1
+                    self.seen_any = True
+                return
+            start += 9
+        m = _RAW.match(text, start)
+        if m:
+            uptime = float(m.group("up"))
+            if self.last_uptime is not None and uptime + 1.0 < self.last_uptime:
+                yield from self._new_boot()
+            self.last_uptime = uptime
+        self.in_boot += 1
+        self.seen_any = True
 
     def _match(self, kl: KernelLine, msg: str) -> Iterator[KernelEvent]:
         if "oom" in msg or "Killed process" in msg or "Kill process" in msg or msg.startswith("Task in "):
