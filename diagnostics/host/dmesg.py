@@ -27,7 +27,7 @@ from diagnostics.model.host_facts import KernelEvent
 _RAW = re.compile(r"^\[\s*(?P<up>\d+\.\d+)\]\s?")
 _CTIME = re.compile(r"^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hms>\d\d:\d\d:\d\d) (?P<year>\d{4})\]\s?")
 _ISO = re.compile(r"^(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:[,.](?P<frac>\d{1,9}))?(?P<tz>[+-]\d\d:?\d\d|Z)?\s")
-_SYSLOG = re.compile(r"^(?:[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) (?P<host>\S+) kernel: ")
+_SYSLOG = re.compile(r"^(?:[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d|(?P<iso>\d{4}-\d\d-\d\dT\S+)) (?P<host>\S+) kernel: ")
 _FACILITY = re.compile(r"^(?:kern|user|daemon|syslog)\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*: ")
 # every message _match can turn into an event contains one of these (plus the boot banner); a line without
 # any of them is only followed for its stamp, which keeps large logs fast
@@ -99,14 +99,19 @@ def split_prefix(lineno: int, text: str) -> KernelLine:
     rest = text.rstrip("\r\n")
     host = None
     clock = "none"
+    uptime = None
+    ts = None
     m = _SYSLOG.match(rest)
     if m:
         host, rest, clock = m.group("host"), rest[m.end():], "syslog"
+        if m.group("iso"):  # journalctl -o short-iso; classic syslog stamps have no year, so no ts
+            try:
+                ts = datetime.fromisoformat(m.group("iso"))
+            except ValueError:
+                ts = None
     m = _FACILITY.match(rest)
     if m:
         rest = rest[m.end():]
-    uptime = None
-    ts = None
     if rest.startswith("["):
         m = _RAW.match(rest)
         if m:

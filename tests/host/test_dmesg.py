@@ -162,3 +162,20 @@ def test_scan_streams_from_any_iterable(formats):
 )
 def test_vm_from_cgroup(cgroup, vm):
     assert vm_from_cgroup(cgroup) == vm
+
+
+def test_journal_short_iso_kernel_lines_carry_time_and_host():
+    text = ("2025-03-10T17:04:10+0000 kvm03 kernel: Memory cgroup out of memory: Killed process 51234 (qemu-system-x86) "
+            "total-vm:9874512kB, anon-rss:8290112kB, file-rss:20480kB, shmem-rss:4kB, UID:64055 pgtables:17120kB oom_score_adj:0\n")
+    log = parse_dmesg(text)
+    (kill,) = log.events
+    assert kill.ts == datetime(2025, 3, 10, 17, 4, 10, tzinfo=timezone.utc)
+    assert (kill.host_name, kill.scope, kill.anon_rss) == ("kvm03", "memcg", 8290112 * KiB)
+    assert log.hosts == {"kvm03"}
+
+
+def test_pending_old_style_kill_is_kept_across_a_reboot():
+    text = "[900.000000] Out of memory: Kill process 99 (qemu-kvm) score 800 or sacrifice child\n[  1.000000] quiet boot line\n"
+    log = parse_dmesg(text)
+    assert [(e.event, e.pid, e.boot) for e in log.events] == [("oom_kill", 99, 0)]
+    assert log.boots == 2
