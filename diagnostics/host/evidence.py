@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from typing import IO
 
@@ -30,6 +31,7 @@ HEAD_BYTES = 64 * 1024
 MAX_TABLE_BYTES = 4 * 1024 * 1024
 MAX_LINE_CHARS = 64 * 1024
 MAX_KERNEL_EVENTS = 200_000
+COMPRESSED_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\xfd7zXZ\x00", "xz"), (b"BZh", "bzip2"), (b"\x28\xb5\x2f\xfd", "zstd"))
 
 _PARSERS: dict[str, Callable[[str, str, str | None], list[Fact]]] = {
     "meminfo": lambda t, p, h: list(meminfo_facts(parse_meminfo(t), path=p, host=h)),
@@ -91,15 +93,24 @@ def facts_from_file(path: str, host: str | None = None) -> tuple[list[Fact], lis
     """(facts, errors): errors are one-line messages naming the file; never raises on bad input."""
     errors: list[str] = []
     try:
+        info = os.stat(path)
+    except OSError as exc:
+        return [], [f"{path}: cannot read ({exc.strerror or exc})"]
+    if stat.S_ISDIR(info.st_mode):
+        return [], [f"{path}: is a directory, not a command output file"]
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+        return [], [f"{path}: not a regular file; skipped"]
+    try:
         with open(path, "rb") as raw:
             head = raw.read(HEAD_BYTES)
             size = os.fstat(raw.fileno()).st_size
-    except IsADirectoryError:
-        return [], [f"{path}: is a directory, not a command output file"]
     except OSError as exc:
         return [], [f"{path}: cannot read ({exc.strerror or exc})"]
     if not head.strip():
         return [], [f"{path}: empty file, no host evidence"]
+    for magic, name in COMPRESSED_MAGIC:
+        if head.startswith(magic):
+            return [], [f"{path}: {name}-compressed; decompress it first"]
     if b"\x00" in head:
         return [], [f"{path}: binary content (NUL bytes), not command output; skipped"]
     try:

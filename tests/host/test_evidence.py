@@ -111,3 +111,21 @@ def test_dmesg_with_an_endless_line_is_streamed(tmp_path, formats):
         out.write((formats / "dmesg_nic_and_hung.txt").read_bytes())
     facts, errors = facts_from_file(str(path))
     assert errors == [] and len(facts) == 14
+
+
+def test_compressed_file_is_named_as_such(tmp_path, real):
+    import gzip
+
+    path = tmp_path / "free_-m.gz"
+    path.write_bytes(gzip.compress((real / "free_-m.txt").read_bytes()))
+    facts, errors = facts_from_file(str(path))
+    assert facts == [] and errors == [f"{path}: gzip-compressed; decompress it first"]
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    facts, errors = facts_from_file(str(fifo))
+    assert facts == [] and len(errors) == 1 and "not a regular file" in errors[0]
