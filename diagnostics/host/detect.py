@@ -19,7 +19,7 @@ import pyparsing as pp
 from diagnostics.host.free import HEADER as FREE_HEADER
 
 KINDS = (
-    "free", "meminfo", "numactl", "virsh_list", "virsh_dominfo", "virsh_nodeinfo", "lscpu", "sensors", "uptime", "dmesg",
+    "free", "meminfo", "ksm", "numactl", "virsh_list", "virsh_dominfo", "virsh_nodeinfo", "lscpu", "sensors", "uptime", "dmesg",
 )
 HEAD_LINES = 200
 
@@ -66,6 +66,8 @@ def detect_kind(text_head: str) -> str | None:
         return "free"
     if _starts(stripped, "MemTotal:", "MemFree:"):
         return "meminfo"
+    if sum(1 for s in stripped if s.startswith("/sys/kernel/mm/ksm/")) * 2 >= len(stripped):
+        return "ksm"
     if any(s.startswith("available:") and " node" in s for s in stripped) and any(
         re.match(r"^node \d+ (?:cpus|size):", s) for s in stripped
     ):

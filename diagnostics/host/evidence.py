@@ -17,6 +17,7 @@ from diagnostics.host.detect import detect_kind
 from diagnostics.host.dmesg import dmesg_facts, parse_dmesg, scan_dmesg
 from diagnostics.host.free import free_facts, parse_free, unit_from_command
 from diagnostics.host.hostname import host_from_path
+from diagnostics.host.ksm import ksm_facts, parse_ksm
 from diagnostics.host.lscpu import lscpu_facts, parse_lscpu
 from diagnostics.host.meminfo import meminfo_facts, parse_meminfo
 from diagnostics.host.numactl import numactl_facts, parse_numactl
@@ -35,6 +36,7 @@ COMPRESSED_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\xfd7zXZ\x00", "xz"), (b"BZh", "bz
 
 _PARSERS: dict[str, Callable[[str, str, str | None], list[Fact]]] = {
     "meminfo": lambda t, p, h: list(meminfo_facts(parse_meminfo(t), path=p, host=h)),
+    "ksm": lambda t, p, h: list(ksm_facts(parse_ksm(t), path=p, host=h)),
     "dmesg": lambda t, p, h: list(dmesg_facts(parse_dmesg(t), path=p, host=h)),
     "sensors": lambda t, p, h: list(sensors_facts(parse_sensors(t), path=p, host=h)),
     "lscpu": lambda t, p, h: list(lscpu_facts(parse_lscpu(t), path=p, host=h)),

@@ -172,3 +172,20 @@ class HostUptime(Fact):
     load5: float | None = None
     load15: float | None = None
     clock: str | None = None  # the wall clock `uptime` printed (HH:MM:SS, host local time)
+
+
+@dataclass(slots=True, kw_only=True)
+class KsmState(Fact):
+    """KSM counters: `saved` is the memory KSM currently saves (pages_sharing x 4 KiB), lost if merging stops."""
+
+    kind = "ksm"
+    running: bool | None = None
+    pages_shared: int | None = None
+    pages_sharing: int | None = None
+    pages_unshared: int | None = None
+    pages_volatile: int | None = None
+    full_scans: int | None = None
+    pages_to_scan: int | None = None
+    sleep_ms: int | None = None
+    merge_across_nodes: bool | None = None
+    saved: int | None = None

@@ -12,7 +12,7 @@ from conftest import DATA
 EXPECTED = {
     "free": "free", "proc_meminfo": "meminfo", "dmesg": "dmesg", "sensors": "sensors", "lscpu": "lscpu",
     "numactl": "numactl", "virsh_nodeinfo": "virsh_nodeinfo", "virsh_dominfo": "virsh_dominfo",
-    "virsh_list": "virsh_list", "uptime": "uptime",
+    "virsh_list": "virsh_list", "uptime": "uptime", "ksm": "ksm",
 }
 FILES = sorted(p for p in DATA.rglob("*") if p.is_file() and p.name != "README.md")
 

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["free", "meminfo", "dmesg", "sensors", "lscpu", "numactl", "virsh_nodeinfo", "virsh_dominfo",
-           "virsh_list", "uptime", "detect", "hostname"]
+           "virsh_list", "uptime", "ksm", "detect", "hostname"]
 
 
 @pytest.mark.parametrize("name", MODULES)

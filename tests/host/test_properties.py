@@ -12,6 +12,7 @@ from diagnostics.host import detect_kind, facts_from_file, facts_from_text
 from diagnostics.host.detect import KINDS
 from diagnostics.host.dmesg import parse_dmesg
 from diagnostics.host.free import parse_free
+from diagnostics.host.ksm import parse_ksm
 from diagnostics.host.lscpu import parse_lscpu
 from diagnostics.host.meminfo import parse_meminfo
 from diagnostics.host.numactl import parse_numactl
@@ -23,7 +24,7 @@ from diagnostics.host.virsh_nodeinfo import parse_nodeinfo
 from conftest import DATA
 
 PARSERS = (parse_dmesg, parse_free, parse_lscpu, parse_meminfo, parse_numactl, parse_sensors, parse_uptime,
-           parse_dominfo, parse_virsh_list, parse_nodeinfo)
+           parse_dominfo, parse_virsh_list, parse_nodeinfo, parse_ksm)
 SAMPLES = [p.read_text(encoding="utf-8") for p in sorted(DATA.rglob("*")) if p.is_file() and p.name != "README.md"]
 # text made of the characters these outputs are made of, so the grammars get deep before failing
 OUTPUT_ALPHABET = st.sampled_from(list("0123456789 .:,-+()[]/=°CkBMGiTx\n\tMemSwaptotalusedfreeavailablenodecpusKill"))
