@@ -1,5 +1,7 @@
 """Message and remediation templates: `{kind.field|formatter}` and `{vm}`/`{host}`/`{job}`/`{logid}`.
 
+A missing value reads `unknown`, or the text after `else:` when given: `{vm|else:the VM}`, `{host|else:this host}`.
+
 Checked at load time against the rule's condition, so a typo is a load error rather than a blank in a report.
 """
 
@@ -60,6 +62,19 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
 }
 
 
+def _split(body: str) -> tuple[str, str, str | None]:
+    """`name|formatter|else:default` -> (name, formatter, default); the formatter and default are optional."""
+    name, *options = body.split("|")
+    formatter, default = "", None
+    for option in options:
+        option = option.strip()
+        if option.startswith("else:"):
+            default = option[len("else:"):]
+        else:
+            formatter = option
+    return name.strip(), formatter, default
+
+
 def template_errors(template: str, bound_kinds: tuple[str, ...]) -> list[tuple[int, str]]:
     """(offset in template, message) for each placeholder that cannot be filled."""
     errors: list[tuple[int, str]] = []
@@ -67,10 +82,9 @@ def template_errors(template: str, bound_kinds: tuple[str, ...]) -> list[tuple[i
         body = match.group(1)
         if body is None:
             continue
-        name, _, formatter = body.partition("|")
-        name, formatter = name.strip(), formatter.strip()
+        name, formatter, _ = _split(body)
         if formatter and formatter not in FORMATTERS:
-            errors.append((match.start(), f"unknown formatter {formatter!r} (known: {', '.join(FORMATTERS)})"))
+            errors.append((match.start(), f"unknown formatter {formatter!r} (known: {', '.join(FORMATTERS)}, else:TEXT)"))
         if name in ENTITY_NAMES:
             continue
         kind, dot, field_name = name.partition(".")
@@ -90,14 +104,15 @@ def render(template: str, binding: dict[str, Any], entities: dict[str, Any]) -> 
         token = match.group(0)
         if token in ("{{", "}}"):
             return token[0]
-        name, _, formatter = match.group(1).partition("|")
-        name, formatter = name.strip(), formatter.strip()
+        name, formatter, default = _split(match.group(1))
         if name in ENTITY_NAMES:
             value = entities.get(name)
         else:
             kind, _, field_name = name.partition(".")
             fact = binding.get(kind)
             value = getattr(fact, field_name, None) if fact is not None else None
+        if value is None and default is not None:
+            return default
         return FORMATTERS.get(formatter, _plain)(value)
 
     return PLACEHOLDER.sub(substitute, template)

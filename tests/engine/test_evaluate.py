@@ -199,3 +199,11 @@ def test_an_empty_fact_list_gives_nothing(tmp_path: Path, rules_dir) -> None:
     ruleset = one_rule(rules_dir, SHORT)
     assert evaluate(ruleset, []) == []
     assert EXAMPLES  # the rule file had its examples, so it loaded
+
+
+def test_templates_fall_back_to_an_else_text_when_a_value_is_missing(rules_dir) -> None:
+    ruleset = one_rule(rules_dir, '''condition = "capacity_check.outcome == 'insufficient_ram'"
+message = "{vm|else:the VM} on {host|else:an unnamed host}: {capacity_check.used_ram|bytes|else:not logged} used, {capacity_check.free_ram|bytes}"
+''')
+    (finding,) = evaluate(ruleset, [short_check(0, host_id=None, host_name=None)])
+    assert finding.message == "the VM on an unnamed host: not logged used, 13.5 GiB"
