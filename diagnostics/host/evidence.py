@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from diagnostics.host.detect import detect_kind
+from diagnostics.host.detect import KINDS, detect_kind
 from diagnostics.host.dmesg import dmesg_facts, parse_dmesg, scan_dmesg
 from diagnostics.host.free import free_facts, parse_free, unit_from_command
 from diagnostics.host.hostname import host_from_path
@@ -123,8 +123,7 @@ def facts_from_file(path: str, host: str | None = None) -> tuple[list[Fact], lis
     text_head = head.decode("utf-8", errors="replace")
     kind = detect_kind(text_head)
     if kind is None:
-        return [], errors + [f"{path}: not recognised as host command output (free, meminfo, dmesg, sensors, lscpu, "
-                             "numactl, virsh, uptime); skipped"]
+        return [], errors + [f"{path}: not recognised as host command output ({', '.join(KINDS)}); skipped"]
     host = host or host_from_path(path)
     try:
         with open(path, encoding="utf-8", errors="replace", newline="") as stream:
