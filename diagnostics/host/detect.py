@@ -68,6 +68,8 @@ def detect_kind(text_head: str) -> str | None:
         return "meminfo"
     if sum(1 for s in stripped if s.startswith("/sys/kernel/mm/ksm/")) * 2 >= len(stripped):
         return "ksm"
+    if any(s.startswith("No NUMA available on this system") for s in stripped):
+        return "numactl"
     if any(s.startswith("available:") and " node" in s for s in stripped) and any(
         re.match(r"^node \d+ (?:cpus|size):", s) for s in stripped
     ):
@@ -88,6 +90,8 @@ def detect_kind(text_head: str) -> str | None:
         len(stripped) == 1 and _PROC_UPTIME.match(stripped[0])
     ):
         return "uptime"
+    if any(s.startswith("dmesg: read kernel buffer failed") for s in stripped):
+        return "dmesg"  # dmesg_restrict: recorded by the probe, reported by facts_from_file
     stamped = sum(1 for s in stripped if _DMESG_PREFIX.match(s))
     if stamped and (stamped * 2 >= len(stripped) or any(" kernel: " in s for s in stripped)):
         return "dmesg"

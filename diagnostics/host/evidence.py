@@ -125,6 +125,10 @@ def facts_from_file(path: str, host: str | None = None) -> tuple[list[Fact], lis
     if kind is None:
         return [], errors + [f"{path}: not recognised as host command output ({', '.join(KINDS)}); skipped"]
     host = host or host_from_path(path)
+    refused = re.search(r"^dmesg: read kernel buffer failed: (.*)$", text_head, re.M)
+    if kind == "dmesg" and refused:
+        errors.append(f"{path}: the host refused to give its kernel log ({refused.group(1).strip()}); "
+                      "kernel events unknown (probe with sudo or kernel.dmesg_restrict=0)")
     try:
         with open(path, encoding="utf-8", errors="replace", newline="") as stream:
             if kind == "dmesg":

@@ -31,6 +31,7 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _DATEISH = re.compile(r"^\d{4}-?\d{2}-?\d{2}(?:[T_-]?\d{2,6})*$|^\d+$|^v?\d+(?:\.\d+)+$")
 _NOT_HOST_PREFIX = re.compile(r"^(?:tmp|temp|pytest-|probe-|bundle-|csdiag-|sosreport$|python\d)", re.I)
+_PROBE_FOLDER = re.compile(r"^(?P<host>.+)_(?P<port>\d{1,5})$")
 # sosreport-<host>[-<case id>]-<YYYY-MM-DD>-<random>, older sosreport-<host>.<case>-<YYYYMMDDhhmmss>
 _SOSREPORT = re.compile(r"^sosreport-(?P<rest>.+)$")
 _SOS_TAIL = re.compile(r"(?:[-.]\d{5,})?[-.](?:\d{4}-\d{2}-\d{2}|\d{8,14})(?:[-.].*)?$")
@@ -65,4 +66,7 @@ def host_from_path(path: str) -> str | None:
     for part in list(reversed(parents))[:MAX_PARENTS]:
         if looks_like_host(part):
             return part
+        probe_folder = _PROBE_FOLDER.match(part)  # `csdiag probe` names a folder <host>_<port> for a custom port
+        if probe_folder and looks_like_host(probe_folder.group("host")):
+            return probe_folder.group("host")
     return None

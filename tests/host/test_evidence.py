@@ -129,3 +129,15 @@ def test_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     facts, errors = facts_from_file(str(fifo))
     assert facts == [] and len(errors) == 1 and "not a regular file" in errors[0]
+
+
+def test_refused_dmesg_is_reported_not_silently_empty(tmp_path):
+    path = write(tmp_path, "dmesg.txt", b"dmesg: read kernel buffer failed: Operation not permitted\n")
+    facts, errors = facts_from_file(path)
+    assert facts == []
+    assert len(errors) == 1 and path in errors[0] and "Operation not permitted" in errors[0]
+
+
+def test_host_without_numa_gives_no_nodes_and_no_error(tmp_path):
+    facts, errors = facts_from_file(write(tmp_path, "numactl-hardware.txt", b"No NUMA available on this system\n"))
+    assert facts == [] and errors == []

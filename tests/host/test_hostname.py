@@ -33,3 +33,8 @@ def test_host_from_path(path, host):
 def test_only_nearby_folders_count():
     # a host-like name far up the tree is where the user keeps files, not the evidence's host
     assert host_from_path("/srv/node-01/a/b/c/d/e/free.txt") is None
+
+
+@pytest.mark.parametrize(("folder", "host"), [("kvm01_2222", "kvm01"), ("127.0.0.1_2222", "127.0.0.1"), ("my_notes_1", None)])
+def test_probe_folder_with_custom_port(folder, host):
+    assert host_from_path(f"/out/probe/{folder}/free-b.txt") == host
