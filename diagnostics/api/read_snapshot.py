@@ -1,0 +1,169 @@
+"""Read a snapshot folder back as facts, for `analyze`, `runbook` and `bundle create`.
+
+A damaged snapshot (edited, truncated, copied half) never stops the analysis: every file that cannot be read
+becomes one warning naming it, and the facts of the other files are still returned.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from diagnostics.api.scale_request import derive_scale_request
+from diagnostics.api.snapshot import FORMAT, MANIFEST
+from diagnostics.api.to_facts import (
+    Where, api_time, capacity_fact, host_fact, job_fact, limit_fact, offering_fact, setting_fact, vm_fact,
+)
+from diagnostics.model import Fact
+from diagnostics.model.api_facts import ApiVm
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+_SCOPE_PARAM = {"zone": "zoneid", "cluster": "clusterid"}
+
+
+def is_snapshot_folder(path: str | Path) -> bool:
+    """True for a folder whose manifest.json says it is a csdiag API snapshot."""
+    manifest = Path(path) / MANIFEST
+    try:
+        if not manifest.is_file() or manifest.stat().st_size > 16 * 1024 * 1024:
+            return False
+        with open(manifest, "rb") as handle:
+            return json.loads(handle.read()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _load_json(path: Path) -> Any:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return json.loads(data.decode("utf-8"))
+
+
+def _items(path: Path, item_key: str | None) -> tuple[list[tuple[int, str, dict[str, Any]]], dict[str, Any]]:
+    """(line, line text, item) for every item of a list answer, plus the single body of a query answer."""
+    payload = _load_json(path)
+    if not isinstance(payload, dict) or len(payload) != 1:
+        raise ValueError("not a CloudStack answer envelope")
+    body = next(iter(payload.values()))
+    if not isinstance(body, dict):
+        raise ValueError("not a CloudStack answer envelope")
+    if item_key is None:
+        return [], body
+    items = body.get(item_key) or []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            line_no = index + 2
+            text = lines[line_no - 1].rstrip(",") if line_no - 1 < len(lines) else json.dumps(item)
+            out.append((line_no, text, item))
+    return out, body
+
+
+_ITEM_KEYS = {"listVirtualMachines": "virtualmachine", "listServiceOfferings": "serviceoffering", "listHosts": "host",
+              "listCapacity": "capacity", "listConfigurations": "configuration",
+              "listResourceLimits": "resourcelimit", "listAccounts": "account", "listAsyncJobs": "asyncjobs",
+              "queryAsyncJobResult": None}
+
+
+def facts_from_snapshot(folder: str | Path) -> tuple[list[Fact], list[str]]:
+    """All API facts of one snapshot folder, plus one warning per problem (never raises on bad content)."""
+    folder = Path(folder)
+    warnings: list[str] = []
+    try:
+        manifest = _load_json(folder / MANIFEST)
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            return [], [f"{folder / MANIFEST}: not a csdiag API snapshot manifest"]
+    except (OSError, ValueError) as exc:
+        return [], [f"{folder / MANIFEST}: unreadable ({_reason(exc)})"]
+    if not manifest.get("complete", False):
+        failed = [c.get("name") for c in manifest.get("calls", []) if isinstance(c, dict) and c.get("status") != "ok"]
+        detail = f"failed calls: {', '.join(map(str, failed))}" if failed else "see its warnings"
+        warnings.append(f"{folder}: API snapshot is incomplete ({detail})")
+
+    current_id = manifest.get("current_offering_id")
+    requested_id = manifest.get("requested_offering_id")
+    loaded: dict[str, list[tuple[dict[str, Any], Where, dict[str, Any]]]] = {}
+    bodies: dict[str, tuple[dict[str, Any], Where]] = {}
+    for call in manifest.get("calls", []):
+        if not isinstance(call, dict) or call.get("status") != "ok" or not call.get("file"):
+            continue
+        command = str(call.get("command") or "")
+        if command not in _ITEM_KEYS:
+            continue
+        path = folder / Path(str(call["file"])).name
+        ts = api_time_iso(call.get("answered_at"))
+        try:
+            items, body = _items(path, _ITEM_KEYS[command])
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            warnings.append(f"{path}: unreadable ({_reason(exc)}); its facts are missing")
+            continue
+        entry = loaded.setdefault(command, [])
+        for line, text, item in items:
+            entry.append((item, Where(str(path), line, text, ts), call))
+        if _ITEM_KEYS[command] is None:
+            bodies[command] = (body, Where(str(path), 1, json.dumps(body)[:500], ts))
+
+    facts: list[Fact] = []
+    vm: ApiVm | None = None
+    for item, where, _ in loaded.get("listVirtualMachines", []):
+        vm = vm_fact(item, where)
+        facts.append(vm)
+    seen_offerings: set[str] = set()
+    for item, where, _ in loaded.get("listServiceOfferings", []):
+        oid = str(item.get("id") or "")
+        if oid in seen_offerings:
+            continue
+        seen_offerings.add(oid)
+        role = "current" if oid and oid == current_id else "requested" if oid and oid == requested_id else ""
+        facts.append(offering_fact(item, where, role, vm))
+    facts.extend(host_fact(item, where) for item, where, _ in loaded.get("listHosts", []))
+    facts.extend(capacity_fact(item, where) for item, where, _ in loaded.get("listCapacity", []))
+    for item, where, call in loaded.get("listConfigurations", []):
+        params = call.get("params") or {}
+        scope = next((s for s, p in _SCOPE_PARAM.items() if p in params), "global")
+        facts.append(setting_fact(item, where, scope, params.get(_SCOPE_PARAM.get(scope, ""))))
+    accounts = [item for item, _, _ in loaded.get("listAccounts", [])]
+    for item, where, _ in loaded.get("listResourceLimits", []):
+        account = next((a for a in accounts if a.get("name") == item.get("account")
+                        and a.get("domainid") == item.get("domainid")), None)
+        facts.append(limit_fact(item, where, account))
+    jobs = [job_fact(item, where) for item, where, _ in loaded.get("listAsyncJobs", [])]
+    if "queryAsyncJobResult" in bodies:
+        body, where = bodies["queryAsyncJobResult"]
+        job = job_fact(body, where)
+        jobs = [j for j in jobs if j.job_uuid != job.job_uuid] + [job]
+    for job in jobs:
+        if vm and job.vm_uuid == vm.vm_uuid:
+            job.vm, job.host_name = vm.vm, vm.host_name
+        facts.append(job)
+    if vm:
+        for fact in facts:
+            if fact.vm_uuid == vm.vm_uuid and fact.vm is None:
+                fact.vm = vm.vm
+    request = derive_scale_request(facts)
+    if request is not None:
+        facts.append(request)
+    return facts, warnings
+
+
+def api_time_iso(value: Any) -> datetime | None:
+    """Manifest times are ISO 8601 (our own writing); API times use CloudStack's form."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return api_time(value)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON at line {exc.lineno} column {exc.colno}"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return str(exc) or type(exc).__name__
