@@ -16,13 +16,13 @@ _SEQ_RE = re.compile(
     r"Waited too long|Exception while waiting|\{ (?:Cmd|Ans))"
 )
 _NAMES_RE = re.compile(r'"(?:[a-z][\w]*\.)*([A-Z]\w*(?:Command|Answer))":')
-_SHORT_RE = re.compile(r"\{ ((?:\w+(?:Command|Answer)(?:, )?)+) \}")
+_SHORT_RE = re.compile(r"\{ ((?:\w+(?:Command|Answer)(?:, )?)+) \}")  # one group: the comma-separated names
 _VIA_RE = re.compile(r"via: (\d+)(?:\(([^)]+)\))?")
 _RESULT_RE = re.compile(r'"result":(true|false)')
 _DETAILS_RE = re.compile(r'"details":"((?:[^"\\]|\\.)*)"')
 _TIMEDOUT_RE = re.compile(r"Commands (\d+) to Host (\d+) timed out after (\d+) secs")
 _NIC_RE = re.compile(r'\{"deviceId":(\d+),[^{}]*?"mac":"([0-9a-fA-F:]{17})"')
-_VMNAME_RE = re.compile(r'"name":"(i-\d+-\d+-VM)"')
+_VMNAME_RE = re.compile(r'"(?:vmName|name)":"([isrv]-\d+(?:-\d+)?-VM)"')
 _NOISE = {"PingCommand", "PingRoutingCommand", "PingAnswer", "PingRoutingWithNwGroupsCommand", "PingRoutingWithOvsCommand",
           "Answer", "GetHostStatsCommand", "GetHostStatsAnswer", "GetVmStatsCommand", "GetVmStatsAnswer",
           "GetStorageStatsCommand", "GetStorageStatsAnswer", "GetVmDiskStatsCommand", "GetVmDiskStatsAnswer",
@@ -50,7 +50,7 @@ def agent_command(rec: Record, ctx: ExtractContext):
     if m is None:
         return None
     names = tuple(dict.fromkeys(_NAMES_RE.findall(msg))) or tuple(
-        n.strip() for s in _SHORT_RE.findall(msg) for n in s[0].split(",") if n.strip()
+        n.strip() for s in _SHORT_RE.findall(msg) for n in s.split(",") if n.strip()
     )
     if names and all(n in _NOISE for n in names):
         return None

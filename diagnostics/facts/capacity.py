@@ -131,6 +131,8 @@ def capacity_check_outcome(rec: Record, ctx: ExtractContext):
     if check is None:
         return None
     msg = rec.message
+    check.line, check.ts = rec.line, rec.ts or check.ts  # the outcome line is the evidence; the request stays in the fields
+    check.text = msg[:400]
     if msg.startswith("Host has enough CPU and RAM available"):
         check.outcome = "ok"
     else:

@@ -63,10 +63,7 @@ def job_completed(rec: Record, ctx: ExtractContext):
     fields = base(rec, job_id=job_id)
     if fields["job"] is None:
         fields["job"] = job_id
-    cmd = None
-    if raw.startswith("org.") or raw.startswith("com."):
-        cmd = raw.split("/", 1)[0].rsplit(".", 1)[-1]  # the response class, e.g. ExceptionResponse / UserVmResponse
-    return [AsyncJob(**fields, phase="complete", status=m.group(2), result_code=int(m.group(3)), result=text[:1000], command=cmd)]
+    return [AsyncJob(**fields, phase="complete", status=m.group(2), result_code=int(m.group(3)), result=text[:1000])]
 
 
 @extractor("VM work job:")

@@ -49,15 +49,24 @@ class PasteRepairs:
         return out
 
 
-def _clean(line: str, repairs: PasteRepairs) -> str:
+def _unquote(line: str, repairs: PasteRepairs) -> str:
     stripped = QUOTE_RE.sub("", line, count=1)
-    if stripped is not line and stripped != line:
+    if stripped != line:
         repairs.quotes += 1
-    if "http" in stripped or "www." in stripped:
-        stripped, n1 = MD_LINK_RE.subn(r"\1", stripped)
-        stripped, n2 = ANGLE_LINK_RE.subn("", stripped)
-        repairs.links += n1 + n2
     return stripped
+
+
+def _delink(line: str, repairs: PasteRepairs) -> str:
+    """Links are removed from the re-joined line: wrapping may have cut a link in two."""
+    if "http" in line or "www." in line:
+        line, n1 = MD_LINK_RE.subn(r"\1", line)
+        line, n2 = ANGLE_LINK_RE.subn("", line)
+        repairs.links += n1 + n2
+    return line
+
+
+def _clean(line: str, repairs: PasteRepairs) -> str:
+    return _delink(_unquote(line, repairs), repairs)
 
 
 def detect_paste(sample_lines: list[str]) -> tuple[bool, int | None]:
@@ -67,7 +76,7 @@ def detect_paste(sample_lines: list[str]) -> tuple[bool, int | None]:
         return False, None
     quoted = sum(1 for line in nonblank if QUOTE_RE.match(line) and line.lstrip().startswith(">"))
     linked = sum(1 for line in nonblank if MD_LINK_RE.search(line) or ANGLE_LINK_RE.search(line))
-    cleaned = [_clean(line.rstrip("\r\n"), PasteRepairs()) for line in nonblank]
+    cleaned = [_unquote(line.rstrip("\r\n"), PasteRepairs()) for line in nonblank]
     width = _wrap_width(cleaned)
     blank_between = sum(1 for line in sample_lines if not line.strip())
     record_starts = sum(1 for line in cleaned if _RECORD_START_RE.match(line))
@@ -99,7 +108,7 @@ def repair_paste(lines: Iterable[str], width: int | None, repairs: PasteRepairs)
     pending: str | None = None
     last_len = 0  # length of the last physical line in `pending`: only a full-width line was wrapped
     for raw in lines:
-        line = _clean(raw.rstrip("\r\n"), repairs)
+        line = _unquote(raw.rstrip("\r\n"), repairs)
         if not line.strip():
             repairs.blanks += 1
             continue
@@ -114,8 +123,8 @@ def repair_paste(lines: Iterable[str], width: int | None, repairs: PasteRepairs)
                 last_len = len(line)
                 repairs.joined += 1
                 continue
-            yield pending
+            yield _delink(pending, repairs)
         pending = line
         last_len = len(line)
     if pending is not None:
-        yield pending
+        yield _delink(pending, repairs)

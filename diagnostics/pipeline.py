@@ -1,0 +1,252 @@
+"""The whole read side in one call: paths -> inputs -> facts, with every problem kept as a one-line error.
+
+`collect` is what `analyze`, `timeline`, bundle creation and the runbook share; it never raises for bad input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timezone, tzinfo
+
+from diagnostics.facts import facts_from_records
+from diagnostics.facts.registry import ExtractContext
+from diagnostics.logs.header import HEADER_RE
+from diagnostics.logs.reader import LogStats, ReadOptions, read_records
+from diagnostics.model import Fact, Record
+from diagnostics.sources.discover import Discovery, Input, discover
+from diagnostics.sources.files import SourceError, display_name, sniff
+
+Progress = Callable[[str, int], None]  # (description, bytes just consumed)
+
+
+@dataclass(slots=True)
+class Collected:
+    facts: list[Fact] = field(default_factory=list)
+    inputs: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tz_name: str = "UTC"
+    host_names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.errors)
+
+    def error(self, message: str, path: str | None = None) -> None:
+        self.errors.append({"path": path, "message": message})
+
+
+def _year_hint(inputs: list[Input]) -> int | None:
+    years: Counter[int] = Counter()
+    for item in inputs:
+        if item.kind != "log" or item.path == "-":
+            continue
+        try:
+            head = sniff(item.path, 16 * 1024).decode("utf-8", "replace")
+        except SourceError:
+            continue
+        for line in head.splitlines()[:50]:
+            m = HEADER_RE.match(line)
+            if m:
+                years[int(m.group("ts")[:4])] += 1
+    return years.most_common(1)[0][0] if years else None
+
+
+@contextlib.contextmanager
+def opened_inputs(paths: list[str], host_evidence: dict[str, str] | None = None) -> Iterator[tuple[Discovery, list[str]]]:
+    """Discover inputs, unpacking bundles and sosreports safely for the duration of the block."""
+    notes: list[str] = []
+    with contextlib.ExitStack() as stack:
+        expanded: list[str] = []
+        early_errors: list[str] = []
+        origins: dict[str, str] = {}
+        for path in paths:
+            tree = _open_bundle(path, stack, notes, early_errors)
+            if tree is None:
+                expanded.append(path)
+            elif tree == _UNREADABLE:
+                continue
+            else:
+                expanded.append(tree)
+                origins[tree] = path
+        found = discover(expanded, host_evidence)
+        found.errors[:0] = early_errors
+        for item in found.inputs:
+            for root, origin in origins.items():
+                if item.path.startswith(root):
+                    item.origin = origin
+        yield found, notes
+
+
+_UNREADABLE = "\0unreadable"
+
+
+def _open_bundle(path: str, stack: contextlib.ExitStack, notes: list[str], errors: list[str]) -> str | None:
+    try:
+        from diagnostics.bundle import is_bundle, open_evidence
+    except ImportError:
+        return None
+    try:
+        if not is_bundle(path):
+            return None
+        tree = stack.enter_context(open_evidence(path))
+    except Exception as exc:  # the bundle reader reports bad archives as exceptions with a one-line message
+        message = str(exc)
+        errors.append(message if message.startswith(path) else f"{path}: {message}")
+        return _UNREADABLE
+    notes.extend(getattr(tree, "notes", []) or [])
+    errors.extend(getattr(tree, "errors", []) or [])
+    return str(tree.root)
+
+
+def iter_log_records(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None = None) -> Iterator[Record]:
+    last = 0
+    for rec in read_records(item.path, opts, stats):
+        if progress is not None and stats.read.bytes_read - last >= 1 << 20:
+            progress(display_name(item.path), stats.read.bytes_read - last)
+            last = stats.read.bytes_read
+        yield rec
+    if progress is not None:
+        progress(display_name(item.path), stats.read.bytes_read - last)
+
+
+def collect(
+    paths: list[str],
+    *,
+    tz: tzinfo | None = None,
+    tz_name: str = "UTC",
+    paste: bool | None = None,
+    host_evidence: dict[str, str] | None = None,
+    ping_interval: float = 60.0,
+    ping_timeout: float = 2.5,
+    progress: Progress | None = None,
+) -> Collected:
+    out = Collected(tz_name=tz_name)
+    with opened_inputs(paths, host_evidence) as (found, notes):
+        out.notes.extend(notes)
+        for message in found.errors:
+            out.error(message, message.split(":", 1)[0])
+        year = _year_hint(found.inputs)
+        for item in found.inputs:
+            _collect_one(out, item, ReadOptions(tz=tz, tz_name=tz_name, paste=paste, year=year), ping_interval, ping_timeout, progress)
+    resolve_entities(out.facts, out.host_names)
+    out.facts.sort(key=lambda f: (fact_time_key(f, tz), f.path, f.line))
+    return out
+
+
+def fact_time_key(f: Fact, tz: tzinfo | None = None) -> float:
+    """Sort key for facts of mixed sources: naive times are read in `tz` (UTC if none); undated facts go last."""
+    if f.ts is None:
+        return float("inf")
+    ts = f.ts if f.ts.tzinfo is not None else f.ts.replace(tzinfo=tz or timezone.utc)
+    return ts.timestamp()
+
+
+def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float, progress: Progress | None) -> None:
+    record: dict = {"path": display_name(item.path), "kind": item.kind}
+    if item.host:
+        record["host"] = item.host
+    if item.origin:
+        record["origin"] = item.origin
+    if item.kind == "skipped":
+        record["detail"] = item.detail
+        out.inputs.append(record)
+        return
+    try:
+        if item.kind == "log":
+            stats = LogStats(display_name(item.path))
+            facts = list(facts_from_records(iter_log_records(item, opts, stats, progress), ExtractContext()))
+            record.update(stats.to_dict())
+            record["facts"] = len(facts)
+            out.facts.extend(facts)
+            for message in stats.errors:
+                out.error(message, record["path"])
+            if stats.records == 0:
+                out.error(f"{record['path']}: no CloudStack log records found ({stats.unparsed} unparsed lines)", record["path"])
+        elif item.kind == "host":
+            from diagnostics.host import facts_from_file
+
+            facts, errors = facts_from_file(item.path, host=item.host)
+            record.update(detail=item.detail, facts=len(facts))
+            out.facts.extend(facts)
+            for message in errors:
+                out.error(message, record["path"])
+        elif item.kind == "capture":
+            from diagnostics.heartbeat import facts_from_capture
+
+            facts, errors = facts_from_capture(item.path, ping_interval=ping_interval, ping_timeout=ping_timeout)
+            for f in facts:
+                if item.host and not f.host_name:
+                    f.host_name = item.host
+            record["facts"] = len(facts)
+            out.facts.extend(facts)
+            for message in errors:
+                out.error(message, record["path"])
+        elif item.kind == "probe":
+            _collect_probe(out, item, opts, record, ping_interval, ping_timeout, progress)
+        elif item.kind == "api":
+            from diagnostics.api import facts_from_snapshot
+
+            facts, errors = facts_from_snapshot(item.path)
+            record["facts"] = len(facts)
+            out.facts.extend(facts)
+            for message in errors:
+                out.error(message, record["path"])
+    except SourceError as exc:
+        out.error(str(exc), record["path"])
+    except Exception as exc:  # a parser bug must not lose the other inputs; say which file and what
+        out.error(f"{record['path']}: could not be analysed ({type(exc).__name__}: {exc})", record["path"])
+    out.inputs.append(record)
+
+
+def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict, ping_interval: float, ping_timeout: float, progress: Progress | None) -> None:
+    """A probe host folder: every file in it is evidence of that host; the manifest names the host."""
+    from diagnostics.probe import read_probe_folder
+
+    folder = read_probe_folder(item.path)
+    host = getattr(folder, "host", None) or os.path.basename(item.path.rstrip("/"))
+    record["host"] = host
+    offset = getattr(folder, "clock_offset", None)
+    if offset is not None:
+        record["clock_offset_s"] = offset
+    sub = discover([item.path + os.sep + name for name in sorted(os.listdir(item.path)) if name != "manifest.json"])
+    count = 0
+    for child in sub.inputs:
+        if child.kind in ("host", "capture", "log"):
+            child.host = host
+            before = len(out.facts)
+            _collect_one(out, child, opts, ping_interval, ping_timeout, progress)
+            for f in out.facts[before:]:
+                if not f.host_name:
+                    f.host_name = host
+            count += len(out.facts) - before
+    for message in sub.errors:
+        out.error(message)
+    record["facts"] = count
+
+
+_NAME_FROM_HOST_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def resolve_entities(facts: list[Fact], host_names: dict[int, str]) -> None:
+    """Fill host names from ids and ids from names, VM names from UUIDs, wherever any line named both."""
+    ids_by_name: dict[str, int] = {}
+    vm_by_uuid: dict[str, str] = {}
+    for f in facts:
+        if f.host_id is not None and f.host_name and _NAME_FROM_HOST_RE.match(f.host_name):
+            host_names.setdefault(f.host_id, f.host_name)
+            ids_by_name.setdefault(f.host_name, f.host_id)
+        if f.vm and f.vm_uuid and "..." not in f.vm_uuid:
+            vm_by_uuid.setdefault(f.vm_uuid, f.vm)
+    for f in facts:
+        if f.host_id is not None and not f.host_name and f.host_id in host_names:
+            f.host_name = host_names[f.host_id]
+        elif f.host_name and f.host_id is None and f.host_name in ids_by_name:
+            f.host_id = ids_by_name[f.host_name]
+        if f.vm_uuid and not f.vm and f.vm_uuid in vm_by_uuid:
+            f.vm = vm_by_uuid[f.vm_uuid]

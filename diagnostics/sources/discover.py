@@ -1,0 +1,175 @@
+"""Paths given on the command line -> typed inputs, recognised by content rather than by file name.
+
+A directory is walked at any depth (management-server.log*, agent.log*, host evidence, captures, probe folders,
+API snapshots, sosreports); files inside a walked directory that are not recognised are listed as skipped, while a
+file named explicitly that is not recognised is an error (the operator expected it to count).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE
+from diagnostics.logs.syslog import SYSLOG_RE
+from diagnostics.sources.files import SourceError, looks_binary, sniff
+
+PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x0a\x0d\x0d\x0a")
+SKIP_DIRS = {".git", "__pycache__", "_generator", ".pytest_cache"}
+SKIP_NAMES = {"expected.json", "README.md", "record.py"}
+_LOG_NAME_RE = re.compile(r"^(management-server|agent|apilog|cloud|security_group|setupSystemVm)\.(log|out)(\.|$)|\.log(\.\d+)?(\.gz)?$")
+_QUOTE_OR_LINK_RE = re.compile(r"^\s{0,3}>|\]\(https?://")
+
+
+@dataclass(slots=True)
+class Input:
+    path: str
+    kind: str  # log | host | capture | probe | api | skipped
+    host: str | None = None
+    detail: str | None = None  # host evidence kind, why skipped, ...
+    origin: str | None = None  # the bundle/sosreport it came from
+
+
+@dataclass(slots=True)
+class Discovery:
+    inputs: list[Input] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _log_like(lines: list[str]) -> bool:
+    hits = 0
+    for line in lines[:400]:
+        stripped = line.lstrip("> \t") if _QUOTE_OR_LINK_RE.match(line) else line
+        if HEADER_RE.match(stripped):
+            hits += 1
+        else:
+            s = SYSLOG_RE.match(stripped)
+            if s and (HEADER_RE.match(s.group("rest")) or BARE_HEADER_RE.match(s.group("rest"))):
+                hits += 1
+        if hits >= 1:
+            return True
+    return False
+
+
+def classify_file(path: str) -> tuple[str, str | None]:
+    """(kind, detail) of one file by its first 64 KiB. Raises SourceError for unreadable files."""
+    head = sniff(path)
+    if not head:
+        return "empty", "empty file"
+    if head[:4] in PCAP_MAGICS:
+        return "capture", None
+    if looks_binary(head):
+        return "unknown", "binary data, not a log or command output"
+    text = head.decode("utf-8", "replace")
+    lines = text.splitlines()
+    if _log_like(lines):
+        return "log", None
+    try:
+        from diagnostics.host.detect import detect_kind
+    except ImportError:  # pragma: no cover - host evidence support missing from this build
+        detect_kind = None
+    if detect_kind is not None:
+        kind = detect_kind(text)
+        if kind:
+            return "host", kind
+    return "unknown", "no CloudStack log records or known command output in the first 64 KiB"
+
+
+def _special_dir(path: str) -> str | None:
+    """A folder read as a whole: a probe host folder or an API snapshot."""
+    manifest = os.path.join(path, "manifest.json")
+    if not os.path.isfile(manifest):
+        return None
+    try:
+        from diagnostics.api import is_snapshot_folder
+
+        if is_snapshot_folder(path):
+            return "api"
+    except ImportError:
+        pass
+    try:
+        from diagnostics.probe import read_probe_folder
+
+        if read_probe_folder(path) is not None:
+            return "probe"
+    except ImportError:
+        pass
+    return None
+
+
+def discover(paths: list[str], host_evidence: dict[str, str] | None = None) -> Discovery:
+    """Expand and classify every path; never raises for a bad input (errors are collected)."""
+    found = Discovery()
+    for host, hpath in (host_evidence or {}).items():
+        _add_file(found, hpath, explicit=True, host=host)
+    for path in paths:
+        if path == "-":
+            found.inputs.append(Input("-", "log"))
+            continue
+        if os.path.isdir(path):
+            special = _special_dir(path)
+            if special:
+                found.inputs.append(Input(path, special))
+                continue
+            before = len(found.inputs)
+            _walk(found, path)
+            if not any(i.kind not in ("skipped",) for i in found.inputs[before:]):
+                found.errors.append(f"{path}: no CloudStack logs, host evidence or captures found in this directory")
+            continue
+        if not os.path.exists(path):
+            found.errors.append(f"{path}: no such file or directory")
+            continue
+        _add_file(found, path, explicit=True)
+    return found
+
+
+def _walk(found: Discovery, top: str) -> None:
+    for root, dirs, files in os.walk(top, onerror=lambda e: found.errors.append(f"{e.filename}: cannot list ({e.strerror})")):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        special_here = [d for d in dirs if _special_dir(os.path.join(root, d))]
+        for d in special_here:
+            found.inputs.append(Input(os.path.join(root, d), _special_dir(os.path.join(root, d)) or "probe"))
+        dirs[:] = [d for d in dirs if d not in special_here]
+        for name in sorted(files):
+            if name in SKIP_NAMES or name.startswith("."):
+                continue
+            full = os.path.join(root, name)
+            if os.path.islink(full) and not os.path.realpath(full).startswith(os.path.realpath(top) + os.sep):
+                found.inputs.append(Input(full, "skipped", detail="symbolic link out of the tree"))
+                continue
+            _add_file(found, full, explicit=False)
+
+
+def _add_file(found: Discovery, path: str, explicit: bool, host: str | None = None) -> None:
+    try:
+        kind, detail = classify_file(path)
+    except SourceError as exc:
+        found.errors.append(str(exc))
+        return
+    if kind == "empty":
+        if explicit or _LOG_NAME_RE.search(os.path.basename(path)):
+            found.errors.append(f"{path}: empty file")
+        found.inputs.append(Input(path, "skipped", detail="empty"))
+        return
+    if kind == "unknown":
+        if explicit or _LOG_NAME_RE.search(os.path.basename(path)):
+            found.errors.append(f"{path}: unknown format ({detail})")
+        found.inputs.append(Input(path, "skipped", detail=detail))
+        return
+    if kind == "host" and host is None:
+        try:
+            from diagnostics.host.hostname import host_from_path
+
+            host = host_from_path(path)
+        except ImportError:
+            host = None
+    if kind == "capture" and host is None:
+        try:
+            from diagnostics.host.hostname import host_from_path
+
+            host = host_from_path(path)
+        except ImportError:
+            pass
+    found.inputs.append(Input(path, kind, host=host, detail=detail))
