@@ -1,9 +1,226 @@
-"""Placeholder: this command's module registers its typer command(s) here."""
+"""`csdiag bundle create|verify|inspect` (thin: options, printing, exit codes; the work is in diagnostics.bundle)."""
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
 import typer
+
+from diagnostics.bundle import BundleError, BundleOptions, create_bundle
+from diagnostics.bundle.archive import ArchiveError
+from diagnostics.bundle.create import DEFAULT_MAX_FILE_BYTES
+from diagnostics.bundle.manifest import ManifestError
+from diagnostics.bundle.verify import read_manifest, verify_bundle
+from diagnostics.bundle.window import parse_since
+from diagnostics.cli.common import ExitCode, stderr_console, stdout_console, warn
+
+bundle_app = typer.Typer(
+    help="Make, check and list support bundles (logs, probe folders, analysis; secrets removed).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    """'64M' -> 67108864; '0' means no cap."""
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    unit = t[-1:] if t[-1:] in _SIZE_UNITS and not t[-1:].isdigit() else ""
+    number = t[: len(t) - len(unit)]
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"--max-size {text!r}: expected a size like 64M, 512K, 2G or 0") from None
+    if value < 0:
+        raise ValueError(f"--max-size {text!r} must not be negative")
+    return int(value * _SIZE_UNITS[unit])
+
+
+@bundle_app.command("create", no_args_is_help=True)
+def create(
+    paths: list[str] = typer.Argument(None, metavar="[PATH...]", help="Log files, log folders, probe folders."),
+    out: Path = typer.Option(..., "--out", "-o", help="The bundle to write: NAME.tar.gz, .tgz or .tar.xz."),
+    since: str | None = typer.Option(None, "--since", help="Keep log records from this window: 2h, 30m, 1d or 2025-03-10T15:00."),
+    max_size: str = typer.Option("64M", "--max-size", help="Per-file cap; the newest part of a larger log is kept (0: no cap)."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Keep secrets (API keys, passwords, private keys). Only for your own use."),
+    pseudonymize: bool = typer.Option(False, "--pseudonymize", help="Replace IPs (subnet-preserving), host and account names; the map goes to OUT.private-map.json."),
+    hostname: list[str] = typer.Option([], "--hostname", help="A host name to pseudonymise besides the learned ones (repeatable)."),
+    account: list[str] = typer.Option([], "--account", help="An account name to pseudonymise besides the learned ones (repeatable)."),
+    probe: list[str] = typer.Option([], "--probe", metavar="HOST", help="Also probe this KVM host over SSH now (repeatable; see `csdiag probe`)."),
+    ssh_user: str = typer.Option("root", "--ssh-user", help="Login user for --probe hosts without user@."),
+    identity: Path | None = typer.Option(None, "--identity", "-i", help="Private key for --probe."),
+    known_hosts: Path = typer.Option(Path("~/.ssh/known_hosts"), "--known-hosts", help="Host keys to verify --probe hosts against."),
+    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Trust and record unknown host keys of --probe hosts."),
+    no_reports: bool = typer.Option(False, "--no-reports", help="Do not run the analysis into reports/."),
+) -> int:
+    """Collect logs, probe folders and the analysis into one verifiable archive with a manifest.
+
+    Secrets are redacted unless --no-redact. Written atomically: an interrupted run leaves no bundle.
+    Exit codes: 0 written and complete, 3 not written, or written but some input could not be collected.
+    """
+    try:
+        cap = parse_size(max_size)
+        window = parse_since(since, datetime.now()) if since else None
+    except ValueError as exc:
+        warn(str(exc))
+        return int(ExitCode.UNKNOWN)
+    if not paths and not probe:
+        warn("nothing to collect: give log files/folders, probe folders or --probe HOST")
+        return int(ExitCode.UNKNOWN)
+    probe_options = None
+    if probe:
+        try:
+            from diagnostics.probe import ProbeOptions
+            from diagnostics.probe.options import PASSWORD_ENV
+        except ImportError as exc:
+            warn(f"--probe is not available in this build ({exc})")
+            return int(ExitCode.UNKNOWN)
+        probe_options = ProbeOptions(
+            user=ssh_user,
+            identity=identity.expanduser() if identity else None,
+            known_hosts=known_hosts.expanduser(),
+            accept_new_host_key=accept_new_host_key,
+            password=os.environ.get(PASSWORD_ENV) or None,
+        )
+    options = BundleOptions(
+        out=out,
+        paths=list(paths or []),
+        since=window,
+        since_text=since,
+        max_file_bytes=cap,
+        redact=not no_redact,
+        pseudonymize=pseudonymize,
+        hostnames=list(hostname),
+        accounts=list(account),
+        probe_hosts=list(probe),
+        probe_options=probe_options,
+        reports=not no_reports,
+    )
+    err = stderr_console()
+    try:
+        result = create_bundle(options, progress=lambda m: err.print(f"csdiag: {m}", markup=False, highlight=False))
+    except BundleError as exc:
+        warn(str(exc))
+        return int(ExitCode.UNKNOWN)
+    except OSError as exc:
+        warn(f"{out}: cannot write the bundle ({exc.strerror or exc})")
+        return int(ExitCode.UNKNOWN)
+    for line in result.warnings:
+        warn(f"not collected: {line}")
+    m = result.manifest
+    console = stdout_console()
+    truncated = sum(1 for f in m["files"] if f["truncated"])
+    redactions = sum(f["redactions"] for f in m["files"])
+    reports = "reports included" if m["reports"].get("produced") else f"no reports ({m['reports'].get('reason')})"
+    console.print(
+        f"wrote {result.path} ({len(m['files'])} files, {truncated} truncated, {len(m['failures'])} not collected, "
+        f"{redactions} secrets redacted; {reports})",
+        markup=False,
+    )
+    console.print(f"sha256 {result.sha256}", markup=False)
+    if result.map_path is not None:
+        console.print(f"pseudonym map (keep private, do not send): {result.map_path}", markup=False)
+    return int(ExitCode.OK if result.complete else ExitCode.UNKNOWN)
+
+
+@bundle_app.command("verify", no_args_is_help=True)
+def verify(bundle: str = typer.Argument(..., metavar="FILE", help="A bundle (.tar.gz/.tgz/.tar.xz/.zip) or its unpacked folder.")) -> int:
+    """Check every member's sha256 and size against the manifest (and FILE.sha256 when present).
+
+    Exit codes: 0 intact, 2 content differs from the manifest (modified or tampered), 3 unreadable or no bundle.
+    """
+    result = verify_bundle(bundle)
+    console = stdout_console()
+    if result.status == "unreadable":
+        for problem in result.problems:
+            warn(problem)
+        return int(ExitCode.UNKNOWN)
+    for problem in result.problems:
+        console.print(f"MISMATCH {problem}", markup=False)
+    if result.status == "mismatch":
+        console.print(f"{bundle}: {len(result.problems)} problem(s); {result.checked} file(s) match the manifest", markup=False)
+        return int(ExitCode.CRITICAL)
+    extra = ", archive checksum ok" if result.archive_checksum == "ok" else ""
+    console.print(f"{bundle}: ok, {result.checked} file(s) match the manifest{extra}", markup=False)
+    return int(ExitCode.OK)
+
+
+@bundle_app.command("inspect", no_args_is_help=True)
+def inspect(
+    bundle: str = typer.Argument(..., metavar="FILE", help="A bundle (.tar.gz/.tgz/.tar.xz/.zip) or its unpacked folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+) -> int:
+    """List what a bundle holds, what was truncated and what failed, from its manifest (no unpacking).
+
+    Exit codes: 0 listed, 3 unreadable or no bundle.
+    """
+    try:
+        m = read_manifest(bundle)
+    except (ArchiveError, ManifestError) as exc:
+        warn(str(exc))
+        return int(ExitCode.UNKNOWN)
+    except OSError as exc:
+        warn(f"{bundle}: {exc.strerror or exc}")
+        return int(ExitCode.UNKNOWN)
+    console = stdout_console()
+    if as_json:
+        console.print(json.dumps(m, indent=2, ensure_ascii=False), markup=False)
+        return int(ExitCode.OK)
+    for line in inspect_lines(m):
+        console.print(line, markup=False)
+    return int(ExitCode.OK)
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def inspect_lines(m: dict) -> list[str]:
+    """The manifest as plain lines for people (kept here: it is presentation only)."""
+    opts = m.get("options", {})
+    tool = m.get("tool", {})
+    lines = [
+        f"csdiag bundle, created {m.get('created')} by csdiag {tool.get('version')}",
+        f"hosts: {', '.join(m.get('hosts') or []) or '-'}",
+        f"options: since={opts.get('since') or '-'} max_file_bytes={opts.get('max_file_bytes')} "
+        f"redaction={'on' if opts.get('redaction') else 'OFF'} pseudonymized={'yes' if opts.get('pseudonymized') else 'no'}",
+        f"files ({len(m.get('files', []))}):",
+    ]
+    for f in m.get("files", []):
+        flags = []
+        if f.get("truncated"):
+            flags.append(f"TRUNCATED by {'+'.join(f.get('truncation') or [])}, {f.get('lines_dropped', 0)} lines left out")
+        if f.get("redactions"):
+            flags.append(f"{f['redactions']} redacted")
+        if f.get("note"):
+            flags.append(f["note"])
+        lines.append(f"  {f['name']}  [{f.get('role') or 'file'}]  {_size(f.get('size'))}" + (f"  ({'; '.join(flags)})" if flags else ""))
+    failures = m.get("failures", [])
+    lines.append(f"not collected ({len(failures)}):" if failures else "not collected: none")
+    lines.extend(f"  {f.get('origin')}: {f.get('error')}" for f in failures)
+    for ex in m.get("excluded", []):
+        lines.append(f"  excluded {ex.get('origin')}: {ex.get('reason')}")
+    for p in m.get("probes", []):
+        cmds = p.get("commands") or []
+        bad = [c for c in cmds if c.get("status") not in ("ok", "truncated")]
+        lines.append(f"probe {p.get('host')}: {p.get('status')}, {len(cmds)} commands, {len(bad)} failed" + (f" ({p['error']})" if p.get("error") else ""))
+        for c in bad:
+            lines.append(f"  FAILED {c.get('name')}: {c.get('status')} rc={c.get('rc')} after {c.get('duration_s')} s")
+    reports = m.get("reports", {})
+    lines.append("reports: " + (", ".join(reports.get("files", [])) if reports.get("produced") else f"none ({reports.get('reason')})"))
+    return lines
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the csdiag app."""
+    """Add `csdiag bundle create|verify|inspect` to the app."""
+    app.add_typer(bundle_app, name="bundle")

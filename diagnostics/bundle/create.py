@@ -1,0 +1,367 @@
+"""`csdiag bundle create`: inputs -> staged, redacted copies -> one tar.gz with manifest.json first.
+
+Why atomic: the archive is written to a hidden temporary file beside the output and renamed only when complete and
+flushed, so an interrupted run (Ctrl-C, full disk, crash) never leaves a half bundle under the chosen name. Inputs
+are only ever opened for reading. The pseudonym map goes to `<out>.private-map.json` (mode 0600), never inside.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from diagnostics import __version__
+from diagnostics.bundle.gather import Plan, plan_inputs, probe_manifest
+from diagnostics.bundle.manifest import FORMAT, FORMAT_VERSION, MANIFEST_NAME, Failure, FileEntry, dump, entry_dict
+from diagnostics.bundle.pseudonymize import Pseudonymizer
+from diagnostics.bundle.redact import redact_text
+from diagnostics.bundle.stage import StageError, learn_names, sha256_of, stage_file
+from diagnostics.bundle.window import rotated_before
+
+OUT_SUFFIXES = {".tar.gz": "w:gz", ".tgz": "w:gz", ".tar.xz": "w:xz"}
+DEFAULT_MAX_FILE_BYTES = 64 << 20
+Progress = Callable[[str], None]
+
+
+class BundleError(Exception):
+    """The bundle could not be written at all (one line)."""
+
+
+@dataclass(slots=True, kw_only=True)
+class BundleOptions:
+    out: Path
+    paths: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    since_text: str | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # 0 = no cap
+    redact: bool = True
+    pseudonymize: bool = False
+    hostnames: list[str] = field(default_factory=list)  # extra names to pseudonymise
+    accounts: list[str] = field(default_factory=list)
+    probe_hosts: list[str] = field(default_factory=list)
+    probe_options: Any = None  # diagnostics.probe.ProbeOptions when probe_hosts is set
+    reports: bool = True
+    now: datetime | None = None
+
+
+@dataclass(slots=True)
+class BundleResult:
+    path: Path
+    sha256: str
+    manifest: dict[str, Any]
+    map_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.manifest["failures"]
+
+
+def _mode_for(out: Path) -> str:
+    for suffix, mode in OUT_SUFFIXES.items():
+        if out.name.endswith(suffix):
+            return mode
+    raise BundleError(f"{out}: the bundle name must end with .tar.gz, .tgz or .tar.xz")
+
+
+def map_path_for(out: Path) -> Path:
+    return out.with_name(out.name + ".private-map.json")
+
+
+def create_bundle(options: BundleOptions, progress: Progress | None = None) -> BundleResult:
+    """Write the bundle; raises BundleError when nothing could be written. Per-input problems go to the manifest."""
+    out = options.out
+    mode = _mode_for(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise BundleError(f"{out}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise BundleError(f"{out}: folder {parent} is not writable")
+    now = options.now or datetime.now(timezone.utc)
+    top = "csdiag-bundle-" + now.strftime("%Y%m%dT%H%M%SZ")
+    say = progress or (lambda _m: None)
+    staging = Path(tempfile.mkdtemp(prefix=".csdiag-bundle-", dir=parent))
+    tmp_out: Path | None = None
+    try:
+        tree = staging / top
+        tree.mkdir()
+        paths = list(options.paths)
+        probes: list[dict[str, Any]] = []
+        if options.probe_hosts:
+            run_dir = _run_live_probe(options, staging / "probe-run", probes, say)
+            if run_dir is not None:
+                paths.append(str(run_dir))
+        plan = plan_inputs(paths, exclude=[out, staging])
+        pseudo = _prepare_pseudonymizer(options, plan, say) if options.pseudonymize else None
+        entries, failures, excluded = _stage_all(options, plan, tree, pseudo, say)
+        hosts = _hosts(options, plan, probes)
+        probes.extend(_probe_summaries(plan, staging))
+        if pseudo is not None:
+            hosts = sorted({pseudo.path_part(h) for h in hosts})
+            for probe in probes:
+                probe["host"] = pseudo.path_part(str(probe.get("host", "")))
+        reports = _reports(options, plan, tree, top, entries, pseudo, say)
+        for name in reports.get("files", []):
+            path = tree / name
+            entries.append(FileEntry(name=name, role="report", origin="csdiag analysis", size=path.stat().st_size,
+                                     sha256=sha256_of(path), redacted=options.redact))
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "tool": {"name": "csdiag", "version": __version__},
+            "created": now.isoformat().replace("+00:00", "Z"),
+            "hosts": hosts,
+            "options": {
+                "since": options.since_text,
+                "window_start": options.since.isoformat() if options.since else None,
+                "max_file_bytes": options.max_file_bytes,
+                "redaction": options.redact,
+                "pseudonymized": options.pseudonymize,
+            },
+            "files": [entry_dict(e) for e in entries],
+            "failures": [entry_dict(f) for f in failures],
+            "excluded": excluded,
+            "probes": probes,
+            "reports": reports,
+            "notes": [pseudo.line(n) if pseudo else n for n in plan.notes[:200]],
+        }
+        say("writing archive")
+        tmp_out = _write_archive(out, mode, tree, top, manifest)
+        digest = sha256_of(tmp_out)
+        os.replace(tmp_out, out)
+        tmp_out = None
+        _write_private(out.with_name(out.name + ".sha256"), f"{digest}  {out.name}\n", 0o644)
+        map_path = None
+        if pseudo is not None:
+            map_path = map_path_for(out)
+            _write_private(map_path, json.dumps(pseudo.mapping(), indent=2) + "\n", 0o600)
+        warnings = [f"{f.origin}: {f.error}" if not f.error.startswith(f.origin) else f.error for f in failures]
+        return BundleResult(out, digest, manifest, map_path, warnings)
+    finally:
+        if tmp_out is not None:
+            tmp_out.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _prepare_pseudonymizer(options: BundleOptions, plan: Plan, say: Progress) -> Pseudonymizer:
+    pseudo = Pseudonymizer()
+    for name in [*options.hostnames, *options.probe_hosts]:
+        pseudo.add_host(name.split("@")[-1].split(":")[0])
+    for name in options.accounts:
+        pseudo.add_account(name)
+    say("learning host and account names for pseudonymisation")
+    for planned in plan.files:
+        try:
+            learn_names(planned.origin, pseudo)
+        except (OSError, EOFError, ValueError):
+            continue  # the staging pass reports the unreadable file
+    return pseudo
+
+
+def _stage_all(
+    options: BundleOptions, plan: Plan, tree: Path, pseudo: Pseudonymizer | None, say: Progress
+) -> tuple[list[FileEntry], list[Failure], list[dict[str, str]]]:
+    entries: list[FileEntry] = []
+    failures = [Failure(origin=o, error=e) for o, e in plan.failures]
+    excluded: list[dict[str, str]] = []
+    for planned in plan.files:
+        origin = str(planned.origin)
+        arcname = planned.arcname
+        if pseudo is not None:
+            arcname = "/".join(pseudo.path_part(part) for part in arcname.split("/"))
+            origin = "/".join(pseudo.path_part(part) for part in origin.split("/"))
+        if options.since is not None and planned.role in ("management-log", "api-log", "agent-log") and rotated_before(
+            planned.origin.name, options.since
+        ):
+            excluded.append({"origin": origin, "reason": "rotated before the --since window"})
+            continue
+        say(f"collecting {planned.origin}")
+        try:
+            staged = stage_file(
+                planned.origin,
+                tree / arcname,
+                role=planned.role,
+                since=options.since,
+                cap=options.max_file_bytes,
+                redact=options.redact,
+                pseudonymizer=pseudo,
+            )
+        except StageError as exc:
+            message = str(exc)
+            failures.append(Failure(origin=origin, error=pseudo.line(message) if pseudo else message))
+            continue
+        entries.append(
+            FileEntry(
+                name=arcname,
+                role=planned.role,
+                origin=origin,
+                size=staged.size,
+                sha256=staged.sha256,
+                source_size=staged.source_size,
+                truncated=bool(staged.truncation),
+                truncation=staged.truncation,
+                lines_dropped=staged.lines_dropped,
+                redactions=staged.redactions,
+                redacted=options.redact and staged.text,
+                note=None if staged.text else "binary: copied as is (not redacted)",
+            )
+        )
+    return entries, failures, excluded
+
+
+def _run_live_probe(options: BundleOptions, run_dir: Path, probes: list[dict[str, Any]], say: Progress) -> Path | None:
+    """Run the SSH probe into the staging folder; its results become probe entries of the manifest."""
+    from diagnostics.probe import ProbeOptions, run_probe
+
+    probe_options = options.probe_options or ProbeOptions()
+    probe_options.out = run_dir
+    say(f"probing {len(options.probe_hosts)} host(s)")
+    try:
+        results = run_probe(list(options.probe_hosts), probe_options)
+    except ValueError as exc:
+        probes.append({"host": ", ".join(options.probe_hosts), "status": "error", "error": str(exc), "commands": []})
+        return None
+    for result in results:
+        probes.append(
+            {
+                "host": result.host,
+                "status": result.status,
+                "error": result.error,
+                "live": True,
+                "commands": [_command_summary(c.to_json()) for c in result.commands],
+            }
+        )
+    return run_dir if run_dir.is_dir() else None
+
+
+def _command_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: doc.get(k) for k in ("name", "command", "status", "rc", "duration_s", "truncated", "timed_out")}
+
+
+def _probe_summaries(plan: Plan, staging: Path) -> list[dict[str, Any]]:
+    """Probe folders given as inputs: every command's rc and duration, read from their own manifests."""
+    summaries: list[dict[str, Any]] = []
+    for folder in plan.probe_folders:
+        if staging in folder.parents or folder == staging / "probe-run":
+            continue
+        candidates = [folder, *sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())]
+        for candidate in candidates:
+            doc = probe_manifest(candidate)
+            if doc is None or not isinstance(doc.get("commands"), list):
+                continue
+            summaries.append(
+                {
+                    "host": doc.get("host"),
+                    "status": doc.get("status"),
+                    "error": doc.get("error"),
+                    "live": False,
+                    "commands": [_command_summary(c) for c in doc["commands"] if isinstance(c, dict)],
+                }
+            )
+    return summaries
+
+
+def _hosts(options: BundleOptions, plan: Plan, probes: list[dict[str, Any]]) -> list[str]:
+    hosts = {str(p["host"]) for p in probes if p.get("host")}
+    hosts.update(h.split("@")[-1].split(":")[0] for h in options.probe_hosts)
+    for folder in plan.probe_folders:
+        for candidate in [folder, *[p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()]]:
+            doc = probe_manifest(candidate)
+            if doc and isinstance(doc.get("host"), str):
+                hosts.add(doc["host"])
+    return sorted(hosts)
+
+
+def _reports(
+    options: BundleOptions,
+    plan: Plan,
+    tree: Path,
+    top: str,
+    entries: list[FileEntry],
+    pseudo: Pseudonymizer | None,
+    say: Progress,
+) -> dict[str, Any]:
+    """Run the analysis on the staged (already redacted) copies, so reports cite bundle members and hold no secrets."""
+    if not options.reports:
+        return {"produced": False, "reason": "disabled with --no-reports"}
+    try:
+        from diagnostics.pipeline import reports_for
+    except ImportError as exc:
+        return {"produced": False, "reason": f"diagnostics.pipeline.reports_for is not available ({type(exc).__name__})"}
+    roots = sorted({(tree / e.name.split("/")[0] / e.name.split("/")[1]) for e in entries if e.name.count("/") >= 1})
+    if not roots:
+        return {"produced": False, "reason": "no input files were collected"}
+    say("analysing the collected files")
+    try:
+        produced = reports_for([str(r) for r in roots])
+    except Exception as exc:  # noqa: BLE001 - a failing analysis must not lose the bundle
+        return {"produced": False, "reason": f"analysis failed: {type(exc).__name__}: {exc}"}
+    names: list[str] = []
+    (tree / "reports").mkdir(exist_ok=True)
+    for name, text in sorted(produced.items()):
+        if "/" in name or name.startswith("."):
+            continue
+        text = text.replace(str(tree) + os.sep, top + "/").replace(str(tree), top)
+        if options.redact:
+            text = redact_text(text)
+        if pseudo is not None:
+            text = "".join(pseudo.line(line) for line in text.splitlines(keepends=True))
+        (tree / "reports" / name).write_text(text, encoding="utf-8")
+        names.append(f"reports/{name}")
+    return {"produced": bool(names), "files": names}
+
+
+def _tarinfo(name: str, size: int, mtime: float, is_dir: bool = False) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = 0 if is_dir else size
+    info.mtime = int(mtime)
+    info.mode = 0o755 if is_dir else 0o644
+    info.type = tarfile.DIRTYPE if is_dir else tarfile.REGTYPE
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
+def _write_archive(out: Path, mode: str, tree: Path, top: str, manifest: dict[str, Any]) -> Path:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent if str(out.parent) else ".")
+    tmp = Path(tmp_name)
+    now = time.time()
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            kwargs: dict[str, Any] = {"compresslevel": 6} if mode == "w:gz" else {}
+            with tarfile.open(fileobj=raw, mode=mode, **kwargs) as tf:  # type: ignore[call-overload]
+                tf.addfile(_tarinfo(top, 0, now, is_dir=True))
+                data = dump(manifest)
+                tf.addfile(_tarinfo(f"{top}/{MANIFEST_NAME}", len(data), now), io.BytesIO(data))
+                for name in sorted((e["name"] for e in manifest["files"]), key=lambda n: (not n.startswith("reports/"), n)):
+                    path = tree / name
+                    with open(path, "rb") as f:
+                        tf.addfile(_tarinfo(f"{top}/{name}", path.stat().st_size, now), f)
+            raw.flush()
+            os.fsync(raw.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _write_private(path: Path, text: str, mode: int) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,76 @@
+"""The bundle manifest: what is inside, where it came from, what is missing, and how to check it.
+
+Why a manifest (sos `manifest.json` as the model): a bundle travels between people who never saw the source
+systems. The manifest makes it self-describing (tool version, creation time, hosts, options), honest (every file's
+truncated flag and reason, every input or probe command that failed) and verifiable (sha256 and size per file).
+It is the first member of the archive, so `inspect` reads it without decompressing the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FORMAT = "csdiag-bundle"
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 64 << 20
+
+
+class ManifestError(Exception):
+    """The manifest is missing, not JSON, or not a csdiag bundle manifest (one line)."""
+
+
+@dataclass(slots=True, kw_only=True)
+class FileEntry:
+    """One member of the bundle. `name` is relative to the bundle's top folder."""
+
+    name: str
+    role: str | None
+    origin: str
+    size: int
+    sha256: str
+    source_size: int | None = None
+    truncated: bool = False
+    truncation: list[str] = field(default_factory=list)  # "since", "size-cap"
+    lines_dropped: int = 0  # lines left out at the start (since / size cap): add it to map line numbers back
+    redactions: int = 0
+    redacted: bool = True  # False for binary members (pcaps), which are copied as they are
+    note: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Failure:
+    """An input that could not be collected, and why (one line)."""
+
+    origin: str
+    error: str
+
+
+def dump(doc: dict[str, Any]) -> bytes:
+    return (json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def entry_dict(entry: FileEntry | Failure) -> dict[str, Any]:
+    return asdict(entry)
+
+
+def parse(data: bytes, source: str) -> dict[str, Any]:
+    """Bytes -> a checked manifest dict; raises ManifestError naming `source`."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"{source}: manifest.json is implausibly large ({len(data)} bytes)")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ManifestError(f"{source}: manifest.json is not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ManifestError(f"{source}: manifest.json is not a csdiag bundle manifest")
+    files = doc.get("files")
+    if not isinstance(files, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("sha256"), str)
+        and isinstance(f.get("size"), int)
+        for f in files
+    ):
+        raise ManifestError(f"{source}: manifest.json has no valid 'files' list")
+    return doc

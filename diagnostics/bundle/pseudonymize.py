@@ -1,0 +1,148 @@
+"""Replace IPs, hostnames and account names by stable stand-ins, the same in every file of a bundle.
+
+Why: a customer may share a bundle only if it does not reveal their network, yet an engineer must still see that
+`10.20.0.5` in agent.log is the same management server as in management-server.log, and that two hosts share a
+subnet. So the mapping is consistent across files and subnet-preserving: every real /24 gets one fake /24 from
+10.128.0.0/9 and the host octet is kept (sos `clean` keeps relationships the same way). Loopback, 0.0.0.0 and
+netmasks are left alone because they identify nobody.
+
+Names are learned from CloudStack's own renderings (`Host {..."name":"kvm01"...}`, `via: 4(kvm01)`,
+`"accountName":"acme"`) in a first pass over all inputs, plus any names given explicitly. The built-in accounts
+`admin` and `system` exist in every installation and are kept. The mapping is written to a private file beside the
+bundle, never into it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
+
+_HOST_PATTERNS = (
+    re.compile(r'Host \{[^{}]*?"name":"([^"]+)"'),  # 4.18+ entity rendering
+    re.compile(r"\bvia: \d+\(([^()\s]+)\)"),  # Seq traces
+    re.compile(r"\b[Hh]ost \d+\(([^()\s]+)\)"),  # `Ping from Routing host 4(kvm01)`
+    re.compile(r"agent id = \d+, uuid = [^,]+, name = ([^\s,]+)"),  # agent ready command
+    re.compile(r"\bThe link to the agent ([^\s,]+) has been closed"),
+)
+_ACCOUNT_PATTERNS = (
+    re.compile(r'"(?:accountName|account)"\s*:\s*"([^"]+)"'),
+    re.compile(r"[?&\s]account=([^&\s]+)"),
+)
+BUILTIN_ACCOUNTS = frozenset({"admin", "system", "baremetal-system-account"})
+MIN_NAME = 3  # shorter names would rewrite ordinary words
+
+
+def _is_mappable_ip(octets: tuple[int, int, int, int]) -> bool:
+    a = octets[0]
+    if any(o > 255 for o in octets):
+        return False
+    if a in (0, 127, 255):  # this-network, loopback, netmasks like 255.255.255.0
+        return False
+    return True
+
+
+@dataclass(slots=True)
+class Pseudonymizer:
+    """Learns names, then rewrites lines; `mapping()` is the private key to undo it."""
+
+    ips: bool = True
+    _nets: dict[str, str] = field(default_factory=dict)
+    _hosts: dict[str, str] = field(default_factory=dict)
+    _accounts: dict[str, str] = field(default_factory=dict)
+    _names_re: re.Pattern[str] | None = None
+    _dirty: bool = True
+
+    # -- learning -------------------------------------------------------------------------------------------
+    def add_host(self, name: str) -> None:
+        name = name.strip().strip(".")
+        if len(name) < MIN_NAME or name.lower() in (h.lower() for h in self._hosts) or _IPV4.fullmatch(name):
+            return
+        alias = f"host-{len(self._hosts) + 1:03d}"
+        self._hosts[name] = alias
+        short = name.split(".", 1)[0]
+        if short != name and len(short) >= MIN_NAME and short not in self._hosts:
+            self._hosts[short] = alias
+        self._dirty = True
+
+    def add_account(self, name: str) -> None:
+        name = name.strip()
+        if len(name) < MIN_NAME or name in BUILTIN_ACCOUNTS or name in self._accounts or "***" in name:
+            return
+        self._accounts[name] = f"account-{len(self._accounts) + 1:03d}"
+        self._dirty = True
+
+    def learn(self, line: str) -> None:
+        """Collect host and account names from one line (cheap substring checks first)."""
+        if "ost" in line or "via:" in line or "agent" in line:
+            for pattern in _HOST_PATTERNS:
+                for m in pattern.finditer(line):
+                    self.add_host(m.group(1))
+        if "ccount" in line:
+            for pattern in _ACCOUNT_PATTERNS:
+                for m in pattern.finditer(line):
+                    self.add_account(m.group(1))
+
+    @property
+    def hosts(self) -> list[str]:
+        """Learned and given host names (real), in first-seen order."""
+        return list(self._hosts)
+
+    # -- rewriting ------------------------------------------------------------------------------------------
+    def _compiled(self) -> re.Pattern[str] | None:
+        if self._dirty:
+            names = sorted({*self._hosts, *self._accounts}, key=len, reverse=True)
+            self._names_re = (
+                re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, names)) + r")(?![\w/-]|\.\w)", re.IGNORECASE)
+                if names
+                else None
+            )
+            self._dirty = False
+        return self._names_re
+
+    def _ip(self, m: re.Match[str]) -> str:
+        octets = tuple(int(g) for g in m.groups())
+        if not _is_mappable_ip(octets):  # type: ignore[arg-type]
+            return m.group(0)
+        net = ".".join(m.groups()[:3])
+        fake = self._nets.get(net)
+        if fake is None:
+            n = len(self._nets)
+            fake = f"10.{128 + n // 256}.{n % 256}"
+            self._nets[net] = fake
+        return f"{fake}.{octets[3]}"
+
+    def _alias(self, name: str) -> str:
+        if name in self._accounts:
+            return self._accounts[name]
+        if name in self._hosts:
+            return self._hosts[name]
+        low = name.lower()
+        for real, alias in self._hosts.items():
+            if real.lower() == low:
+                return alias
+        return name
+
+    def line(self, text: str) -> str:
+        if self.ips and "." in text:
+            text = _IPV4.sub(self._ip, text)
+        names = self._compiled()
+        if names is not None:
+            text = names.sub(lambda m: self._alias(m.group(1)), text)
+        return text
+
+    def path_part(self, part: str) -> str:
+        """A file or folder name: names are replaced wherever they occur (`probe-kvm01` -> `probe-host-001`)."""
+        part = self.line(part)
+        for real in sorted(self._hosts, key=len, reverse=True):
+            part = re.sub(re.escape(real), self._hosts[real], part, flags=re.IGNORECASE)
+        return part
+
+    def mapping(self) -> dict[str, dict[str, str]]:
+        """Real -> stand-in, for the private map file."""
+        return {
+            "ipv4_networks_24": {f"{k}.0/24": f"{v}.0/24" for k, v in self._nets.items()},
+            "hostnames": dict(self._hosts),
+            "accounts": dict(self._accounts),
+        }
