@@ -24,7 +24,7 @@ from diagnostics.model.host_facts import SensorReading
 
 # "+62.0°C", "+91.0 C" (LANG=C), "+54.8\ufffdC" (Latin-1 degree sign decoded as UTF-8)
 _TEMP = pp.Regex(r"(?P<num>[+-]?\d+(?:\.\d+)?) ?(?:°|\ufffd)?C(?![A-Za-z])").set_parse_action(lambda t: float(t["num"]))
-_LIMIT_NAME = pp.Regex(r"low|high|crit|crit hyst|hyst|emerg|emerg hyst|min|max|crit low|lcrit|sensor|alarm")
+_LIMIT_NAME = pp.Regex(r"crit hyst|crit low|emerg hyst|low|high|crit|hyst|emerg|min|max|lcrit|sensor|alarm")
 _LIMIT = pp.Group(_LIMIT_NAME("name") + pp.Suppress("=") + (_TEMP | pp.Regex(r"[^,)]+"))("value"))
 _LIMITS = pp.Suppress("(") + pp.DelimitedList(_LIMIT)("limits") + pp.Suppress(")")
 _LABEL = pp.Regex(r"[^:]+?(?=:)")("label") + pp.Suppress(":")

@@ -75,3 +75,18 @@ def test_json_form(formats):
 @pytest.mark.parametrize("broken", ["{", "[1, 2]", '{"chip": 5}', '{"c": {"Adapter": "x", "t": {"temp1_input": "hot"}}}'])
 def test_broken_json_gives_no_readings(broken):
     assert parse_sensors(broken).readings == []
+
+
+@pytest.mark.parametrize(
+    ("line", "high", "crit"),
+    [
+        ("temp1:        +45.0°C  (high = +70.0°C, crit hyst = +65.0°C)", 70.0, None),
+        ("temp1:        +27.8°C  (crit low = -10.0°C, crit = +105.0°C)", None, 105.0),
+        ("temp1:        +38.0°C  (low  = +127.0°C, high = +127.0°C)  sensor = thermistor", 127.0, None),
+        ("temp2:        +95.0°C  (high = +80.0°C, hyst = +75.0°C)  ALARM", 80.0, None),
+        ("Composite:    +41.9°C  (low  = -273.1°C, high = +84.8°C)", 84.8, None),
+    ],
+)
+def test_two_word_limit_names_and_trailers(line, high, crit):
+    (r,) = parse_sensors(f"nct6775-isa-0290\nAdapter: ISA adapter\n{line}\n").readings
+    assert (r.high_c, r.crit_c) == (high, crit)
