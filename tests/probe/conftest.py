@@ -10,18 +10,14 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sshd_server import SSHD, Sshd, SshdFactory, free_port, keygen, prepare_privsep_dir
 
 from diagnostics.probe import ProbeOptions
-
-SSHD = "/usr/sbin/sshd"
 TEST_SECONDS = 60  # every probe test is bounded; a hang fails the test instead of the CI job
 
 
@@ -37,109 +33,6 @@ def bounded_time():
     signal.signal(signal.SIGALRM, previous)
 
 
-def free_port(address: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        return probe.getsockname()[1]
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound then released): connecting gets ECONNREFUSED."""
-    return free_port()
-
-
-def keygen(path: Path) -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "csdiag-test", "-f", str(path)], check=True, timeout=20)
-    return path
-
-
-@dataclass
-class Sshd:
-    address: str
-    port: int
-    folder: Path
-    host_key: Path
-    process: subprocess.Popen
-
-    @property
-    def target(self) -> str:
-        return f"{self.address}:{self.port}"
-
-    def known_hosts_line(self) -> str:
-        kind, blob = self.host_key.with_suffix(".pub").read_text().split()[:2]
-        return f"[{self.address}]:{self.port} {kind} {blob}\n"
-
-    def log(self) -> str:
-        return (self.folder / "sshd.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-class SshdFactory:
-    """Starts sshd instances sharing one authorized_keys file; stops exactly the ones it started."""
-
-    def __init__(self, root: Path, authorized_keys: Path) -> None:
-        self.root = root
-        self.authorized_keys = authorized_keys
-        self.started: list[Sshd] = []
-
-    def start(self, address: str = "127.0.0.1") -> Sshd:
-        assert address.startswith("127."), "tests talk to loopback only"
-        folder = Path(tempfile.mkdtemp(prefix="sshd-", dir=self.root))
-        folder.chmod(0o755)
-        host_key = keygen(folder / "hostkey")
-        port = free_port(address)
-        config = folder / "sshd_config"
-        config.write_text(
-            "\n".join(
-                [
-                    f"Port {port}",
-                    f"ListenAddress {address}",
-                    f"HostKey {host_key}",
-                    f"AuthorizedKeysFile {self.authorized_keys}",
-                    f"PidFile {folder / 'sshd.pid'}",
-                    "StrictModes no",
-                    "UsePAM no",
-                    "PasswordAuthentication yes",
-                    "KbdInteractiveAuthentication no",
-                    "PermitRootLogin yes",
-                    "MaxSessions 64",
-                    "MaxStartups 64:30:128",
-                    "LogLevel VERBOSE",
-                    "Subsystem sftp internal-sftp",
-                    "",
-                ]
-            )
-        )
-        log = open(folder / "sshd.log", "wb")
-        process = subprocess.Popen([SSHD, "-f", str(config), "-D", "-e"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        log.close()
-        server = Sshd(address=address, port=port, folder=folder, host_key=host_key, process=process)
-        self.started.append(server)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"sshd exited: {server.log()}")
-            try:
-                with socket.create_connection((address, port), timeout=1) as sock:
-                    if sock.recv(4).startswith(b"SSH-"):
-                        return server
-            except OSError:
-                time.sleep(0.02)
-        pytest.fail(f"sshd on {address}:{port} did not answer: {server.log()}")
-
-    def stop_all(self) -> None:
-        for server in self.started:
-            server.stop()
-
-
 @pytest.fixture(scope="session")
 def ssh_root():
     if not os.path.exists(SSHD):
@@ -148,8 +41,7 @@ def ssh_root():
         pytest.skip("ssh-keygen is not installed (apt-get install openssh-client)")
     if os.geteuid() != 0:
         pytest.skip("the test sshd needs root (privilege separation directory /run/sshd)")
-    os.makedirs("/run/sshd", exist_ok=True)
-    os.chmod("/run/sshd", 0o755)
+    prepare_privsep_dir()
     root = Path(tempfile.mkdtemp(prefix="csdiag-probe-tests-"))
     root.chmod(0o755)  # the non-root user must reach authorized_keys
     yield root
