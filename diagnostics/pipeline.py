@@ -250,3 +250,10 @@ def resolve_entities(facts: list[Fact], host_names: dict[int, str]) -> None:
             f.host_id = ids_by_name[f.host_name]
         if f.vm_uuid and not f.vm and f.vm_uuid in vm_by_uuid:
             f.vm = vm_by_uuid[f.vm_uuid]
+
+
+def reports_for(paths: list[str]) -> dict[str, str]:
+    """{"analysis.json": ..., "analysis.md": ...} for bundle creation (see diagnostics.analysis)."""
+    from diagnostics.analysis import reports_for as _reports_for
+
+    return _reports_for(paths)
