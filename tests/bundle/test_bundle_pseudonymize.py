@@ -1,0 +1,60 @@
+"""Pseudonymisation: consistent, subnet-preserving, learned from CloudStack's own renderings."""
+
+from __future__ import annotations
+
+from bundle_inputs import AGENT_LOG, MGMT_LOG
+
+from diagnostics.bundle.pseudonymize import Pseudonymizer
+
+
+def _learned(*texts: str) -> Pseudonymizer:
+    p = Pseudonymizer()
+    for text in texts:
+        for line in text.splitlines():
+            p.learn(line)
+    return p
+
+
+def test_hosts_and_accounts_are_learned_from_cloudstack_lines() -> None:
+    p = _learned(MGMT_LOG)
+    assert p.hosts == ["kvm01.example.net", "kvm01"]
+    assert p.mapping()["accounts"] == {"acme-corp": "account-001"}
+
+
+def test_same_subnet_stays_one_subnet_and_host_octet_is_kept() -> None:
+    p = Pseudonymizer()
+    a, b, c = p.line("10.20.0.5"), p.line("10.20.0.15"), p.line("192.168.7.9")
+    assert a.rsplit(".", 1)[0] == b.rsplit(".", 1)[0] != c.rsplit(".", 1)[0]
+    assert a.endswith(".5") and b.endswith(".15") and c.endswith(".9")
+    assert "10.20.0" not in a + b and "192.168.7" not in c
+
+
+def test_mapping_is_consistent_across_files() -> None:
+    p = _learned(MGMT_LOG, AGENT_LOG)
+    mgmt = "".join(p.line(line) for line in MGMT_LOG.splitlines(keepends=True))
+    agent = "".join(p.line(line) for line in AGENT_LOG.splitlines(keepends=True))
+    ms_ip = p.line("10.20.0.5")
+    assert f"Lost connection to host: {ms_ip}." in agent
+    assert "kvm01" not in mgmt and "acme-corp" not in mgmt
+    assert '"name":"host-001"' in mgmt and "via: 4(host-001)" in mgmt and '"accountName":"account-001"' in mgmt
+
+
+def test_loopback_netmasks_versions_and_builtin_accounts_are_kept() -> None:
+    p = Pseudonymizer()
+    p.add_account("admin")
+    line = "lo 127.0.0.1 mask 255.255.255.0 any 0.0.0.0 version 4.20.1.0.1 account=admin"
+    assert p.line(line) == line
+
+
+def test_names_are_replaced_as_whole_names_only() -> None:
+    p = Pseudonymizer()
+    p.add_host("kvm01")
+    out = p.line("kvm01: ping; kvm010 stays; /var/log/kvm01.log stays in paths; (kvm01)")
+    assert out == "host-001: ping; kvm010 stays; /var/log/kvm01.log stays in paths; (host-001)"
+    assert p.path_part("probe-kvm01") == "probe-host-001"
+
+
+def test_short_names_are_not_pseudonymised() -> None:
+    p = Pseudonymizer()
+    p.add_host("db")
+    assert p.line("db is down") == "db is down"
