@@ -101,7 +101,8 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
             run_dir = _run_live_probe(options, staging / "probe-run", probes, say)
             if run_dir is not None:
                 paths.append(str(run_dir))
-        plan = plan_inputs(paths, exclude=[out, staging])
+        own = [out, out.with_name(out.name + ".sha256"), map_path_for(out), staging]
+        plan = plan_inputs(paths, exclude=own)
         pseudo = _prepare_pseudonymizer(options, plan, say) if options.pseudonymize else None
         entries, failures, excluded = _stage_all(options, plan, tree, pseudo, say)
         hosts = _hosts(options, plan, probes)

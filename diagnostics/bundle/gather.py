@@ -94,6 +94,13 @@ def plan_inputs(paths: list[str], exclude: list[Path], max_files: int = DEFAULT_
     return plan
 
 
+def _is_temporary_of(filename: str, excluded: set[str]) -> bool:
+    """The hidden `.<out>.XXXX.tmp` file a concurrent or interrupted run of ours is writing."""
+    return filename.startswith(".") and filename.endswith(".tmp") and any(
+        filename.startswith("." + os.path.basename(e) + ".") for e in excluded
+    )
+
+
 def _subdirs(path: Path) -> list[Path]:
     try:
         return [child for child in path.iterdir() if child.is_dir() and not child.is_symlink()]
@@ -111,11 +118,14 @@ def _walk(root: Path, label: str, probe: bool, plan: Plan, excluded: set[str], m
         plan.failures.append((str(exc.filename or root), exc.strerror or str(exc)))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
-        dirnames.sort()
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if not d.startswith(".csdiag-bundle-") and os.path.realpath(os.path.join(dirpath, d)) not in excluded
+        )
         for filename in sorted(filenames):
             full = Path(dirpath) / filename
             rel = full.relative_to(root).as_posix()
-            if os.path.realpath(full) in excluded or filename.startswith(".csdiag-bundle-"):
+            if os.path.realpath(full) in excluded or filename.startswith(".csdiag-bundle-") or _is_temporary_of(filename, excluded):
                 continue
             if full.is_symlink():
                 plan.notes.append(f"{full}: symbolic link, not followed")

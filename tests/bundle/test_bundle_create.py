@@ -1,0 +1,247 @@
+"""`bundle create`: complete, honest about gaps, free of secrets, atomic, and leaving inputs untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from bundle_inputs import MGMT_LOG, SECRETS
+
+from diagnostics.bundle import BundleError, BundleOptions, create_bundle
+from diagnostics.bundle.redact import MARK
+
+CREATED = datetime(2025, 3, 10, 18, 0, tzinfo=timezone.utc)
+
+
+def _members(bundle: Path) -> dict[str, bytes]:
+    with tarfile.open(bundle) as tf:
+        return {m.name.split("/", 1)[1]: tf.extractfile(m).read() for m in tf.getmembers() if m.isfile()}  # type: ignore[union-attr]
+
+
+def _tree_digest(root: Path) -> dict[str, tuple[str, float]]:
+    return {
+        str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _create(tmp_path: Path, paths: list[Path], **kw) -> tuple[Path, dict]:
+    out = tmp_path / "out" / "case-123.tar.gz"
+    out.parent.mkdir(exist_ok=True)
+    result = create_bundle(BundleOptions(out=out, paths=[str(p) for p in paths], now=CREATED, reports=False, **kw))
+    return out, result.manifest
+
+
+def test_no_planted_secret_survives_in_any_member(tmp_path: Path, incident: Path, probe_run: Path) -> None:
+    out, manifest = _create(tmp_path, [incident, probe_run])
+    members = _members(out)
+    survivors = {name: [s for s in SECRETS if s.encode() in data] for name, data in members.items()}
+    assert {name: found for name, found in survivors.items() if found} == {}
+    assert MARK.encode() in members["files/incident/management/management-server.log"]
+    assert json.loads(members["manifest.json"]) == manifest
+
+
+def test_manifest_lists_every_file_with_checksum_origin_and_flags(tmp_path: Path, incident: Path) -> None:
+    out, manifest = _create(tmp_path, [incident])
+    members = _members(out)
+    assert manifest["format"] == "csdiag-bundle" and manifest["tool"]["name"] == "csdiag"
+    assert manifest["created"] == "2025-03-10T18:00:00Z"
+    names = {f["name"] for f in manifest["files"]}
+    assert names == set(members) - {"manifest.json"}
+    for entry in manifest["files"]:
+        data = members[entry["name"]]
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["size"] == len(data)
+        assert Path(entry["origin"]).is_file()
+    by_name = {f["name"]: f for f in manifest["files"]}
+    log = by_name["files/incident/management/management-server.log"]
+    assert log["role"] == "management-log" and log["truncated"] is False and log["redactions"] == 7  # 3 in the API query, 4 in the StartCommand JSON
+    rotated = by_name["files/incident/management/management-server.log.2025-03-09"]  # stored decompressed
+    assert rotated["origin"].endswith(".gz") and members[rotated["name"]].startswith(b"2025-03-09 15:10:02,510")
+    pcap = by_name["files/incident/host/heartbeat.pcap"]
+    assert pcap["redacted"] is False and "binary" in pcap["note"]
+    assert members[pcap["name"]] == (incident / "host" / "heartbeat.pcap").read_bytes()
+    assert manifest["failures"] == []
+
+
+def test_line_numbers_still_point_at_the_same_records(tmp_path: Path, incident: Path) -> None:
+    out, _ = _create(tmp_path, [incident])
+    bundled = _members(out)["files/incident/management/management-server.log"].decode().splitlines()
+    original = MGMT_LOG.splitlines()
+    assert len(bundled) == len(original)
+    for before, after in zip(original, bundled):
+        assert before[:40] == after[:40]
+
+
+def test_since_keeps_the_window_and_marks_files_truncated(tmp_path: Path, incident: Path) -> None:
+    _, manifest = _create(tmp_path, [incident], since=datetime(2025, 3, 10, 16, 0), since_text="2025-03-10T16:00")
+    by_name = {f["name"]: f for f in manifest["files"]}
+    log = by_name["files/incident/management/management-server.log"]
+    assert log["truncated"] and log["truncation"] == ["since"] and log["lines_dropped"] == 8
+    assert "files/incident/management/management-server.log.2025-03-09" not in by_name
+    assert manifest["excluded"][0]["reason"] == "rotated before the --since window"
+    assert not by_name["files/incident/etc/db.properties"]["truncated"]  # not a log: no window
+    assert manifest["options"]["window_start"] == "2025-03-10T16:00:00"
+
+
+def test_size_cap_keeps_the_tail_and_says_so(tmp_path: Path, incident: Path) -> None:
+    out, manifest = _create(tmp_path, [incident / "management" / "management-server.log"], max_file_bytes=1024)
+    entry = manifest["files"][0]
+    data = _members(out)[entry["name"]]
+    assert entry["truncated"] and entry["truncation"] == ["size-cap"]
+    assert len(data) <= 1024 and data.startswith(b"2025-03-10 ")
+    assert entry["source_size"] == len(MGMT_LOG.encode())
+
+
+def test_non_utf8_bytes_and_line_count_survive(tmp_path: Path) -> None:
+    log = tmp_path / "agent.log"
+    raw = b"2025-03-10 16:20:31,455 WARN  [cloud.agent.Agent] (x:[]) (logid:) VM caf\xe9 password=sec\xffret\nnext \xfe\xfd\n"
+    log.write_bytes(raw)
+    out, manifest = _create(tmp_path, [log])
+    data = _members(out)["files/agent.log"]
+    assert data == b"2025-03-10 16:20:31,455 WARN  [cloud.agent.Agent] (x:[]) (logid:) VM caf\xe9 password=***REDACTED***\nnext \xfe\xfd\n"
+
+
+def test_missing_and_unreadable_inputs_are_listed_and_the_rest_is_bundled(tmp_path: Path, incident: Path) -> None:
+    broken = tmp_path / "management-server.log.2025-03-01.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 20)  # gzip header, then garbage
+    _, manifest = _create(tmp_path, [incident, tmp_path / "nope.log", broken])
+    errors = {f["origin"]: f["error"] for f in manifest["failures"]}
+    assert errors[str(tmp_path / "nope.log")] == "no such file or folder"
+    assert errors[str(broken)].startswith(f"{broken}: cannot read")
+    assert len(manifest["files"]) == 11  # every file of the incident folder
+
+
+def test_probe_folders_are_included_as_they_are_with_their_command_results(tmp_path: Path, probe_run: Path) -> None:
+    out, manifest = _create(tmp_path, [probe_run])
+    members = _members(out)
+    assert "probes/csdiag-probe-20250310T170600Z/kvm01/manifest.json" in members
+    assert "probes/csdiag-probe-20250310T170600Z/kvm01/free.txt" in members
+    assert manifest["hosts"] == ["kvm01.example.net"]
+    (probe,) = manifest["probes"]
+    assert probe["host"] == "kvm01.example.net" and probe["status"] == "partial"
+    assert [(c["name"], c["rc"], c["duration_s"]) for c in probe["commands"]] == [("free", 0, 0.012), ("sensors", 1, 0.02), ("virsh-dumpxml", 0, 0.3)]
+    assert b"PLANTEDgraphicspw" not in members["probes/csdiag-probe-20250310T170600Z/kvm01/virsh-dumpxml.txt"]
+
+
+def test_pseudonymisation_hides_ips_hosts_accounts_and_keeps_the_map_outside(tmp_path: Path, incident: Path, probe_run: Path) -> None:
+    out = tmp_path / "out" / "case.tar.gz"
+    out.parent.mkdir()
+    result = create_bundle(BundleOptions(out=out, paths=[str(incident), str(probe_run)], pseudonymize=True, now=CREATED, reports=False))
+    members = _members(out)
+    blob = b"\n".join(members.values()) + b"\n".join(n.encode() for n in members)
+    for real in (b"10.20.0.5", b"10.20.0.15", b"10.20.1.14", b"kvm01", b"acme-corp", b"example.net"):
+        assert real not in blob, real
+    mapping = json.loads(result.map_path.read_text())  # type: ignore[union-attr]
+    assert result.map_path == out.with_name("case.tar.gz.private-map.json")
+    assert oct(result.map_path.stat().st_mode & 0o777) == "0o600"  # type: ignore[union-attr]
+    assert mapping["hostnames"]["kvm01.example.net"] == "host-001"
+    assert mapping["accounts"] == {"acme-corp": "account-001"}
+    fake_ms = mapping["ipv4_networks_24"]["10.20.0.0/24"].replace(".0/24", ".5").encode()
+    assert f"Lost connection to host: {fake_ms.decode()}.".encode() in members["files/incident/agent/agent.log"]
+    assert result.manifest["hosts"] == ["host-001"]
+    assert not any("map" in name for name in members)
+
+
+def test_redaction_can_be_turned_off_explicitly(tmp_path: Path, incident: Path) -> None:
+    out, manifest = _create(tmp_path, [incident / "etc" / "db.properties"], redact=False)
+    assert b"PLANTEDdbcloudpw" in _members(out)["files/db.properties"]
+    assert manifest["options"]["redaction"] is False
+
+
+def test_inputs_are_not_modified(tmp_path: Path, incident: Path, probe_run: Path) -> None:
+    before = _tree_digest(incident) | _tree_digest(probe_run)
+    _create(tmp_path, [incident, probe_run], since=datetime(2025, 3, 10, 16, 0), max_file_bytes=512, pseudonymize=True)
+    assert _tree_digest(incident) | _tree_digest(probe_run) == before
+
+
+def test_an_interrupted_run_leaves_no_bundle_and_no_temporary_files(tmp_path: Path, incident: Path) -> None:
+    out = tmp_path / "out" / "case.tar.gz"
+    out.parent.mkdir()
+    before = _tree_digest(incident)
+    calls = []
+
+    def interrupt(message: str) -> None:
+        calls.append(message)
+        if message == "writing archive":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        create_bundle(BundleOptions(out=out, paths=[str(incident)], reports=False), progress=interrupt)
+    assert "writing archive" in calls
+    assert list(out.parent.iterdir()) == []
+    assert _tree_digest(incident) == before
+
+
+def test_an_existing_bundle_is_replaced_only_when_the_new_one_is_complete(tmp_path: Path, incident: Path) -> None:
+    out = tmp_path / "case.tar.gz"
+    out.write_bytes(b"previous bundle")
+
+    def interrupt(message: str) -> None:
+        if message.startswith("collecting"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        create_bundle(BundleOptions(out=out, paths=[str(incident)], reports=False), progress=interrupt)
+    assert out.read_bytes() == b"previous bundle"
+
+
+def test_output_inside_an_input_folder_is_not_collected_into_itself(tmp_path: Path, incident: Path) -> None:
+    out = incident / "case.tar.gz"
+    create_bundle(BundleOptions(out=out, paths=[str(incident)], reports=False))
+    second = create_bundle(BundleOptions(out=out, paths=[str(incident)], reports=False))
+    names = [f["name"] for f in second.manifest["files"]]
+    assert not any("case.tar.gz" in n or ".csdiag-bundle-" in n for n in names)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("case.zip", "must end with .tar.gz"), ("missing-dir/case.tar.gz", "does not exist")],
+)
+def test_bad_output_names_are_refused_with_one_line(tmp_path: Path, incident: Path, name: str, message: str) -> None:
+    with pytest.raises(BundleError, match=message):
+        create_bundle(BundleOptions(out=tmp_path / name, paths=[str(incident)], reports=False))
+    assert not any(p.name.startswith(".csdiag-bundle-") for p in tmp_path.iterdir())
+
+
+def test_xz_bundles_are_written_too(tmp_path: Path, incident: Path) -> None:
+    out = tmp_path / "case.tar.xz"
+    create_bundle(BundleOptions(out=out, paths=[str(incident / "agent")], reports=False))
+    with tarfile.open(out) as tf:
+        assert any(n.endswith("/agent.log") for n in tf.getnames())
+
+
+def test_the_checksum_file_beside_the_bundle_matches(tmp_path: Path, incident: Path) -> None:
+    out, _ = _create(tmp_path, [incident / "agent"])
+    digest, name = (out.parent / "case-123.tar.gz.sha256").read_text().split()
+    assert name == "case-123.tar.gz" and digest == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_reports_are_bundled_when_the_analysis_is_available(tmp_path: Path, incident: Path) -> None:
+    pipeline = pytest.importorskip("diagnostics.pipeline")
+    if not hasattr(pipeline, "reports_for"):
+        pytest.skip("diagnostics.pipeline.reports_for is not available yet (lead's part)")
+    out = tmp_path / "case.tar.gz"
+    result = create_bundle(BundleOptions(out=out, paths=[str(incident)], now=CREATED))
+    members = _members(out)
+    assert result.manifest["reports"]["produced"] is True
+    assert {"reports/analysis.json", "reports/analysis.md"} <= set(members)
+    report = members["reports/analysis.md"].decode()
+    assert str(tmp_path) not in report  # paths point into the bundle, not at the staging folder
+    assert not [s for s in SECRETS if s in report]
+    json.loads(members["reports/analysis.json"])
+
+
+def test_missing_analysis_is_recorded_in_the_manifest(tmp_path: Path, incident: Path) -> None:
+    _, manifest = _create(tmp_path, [incident / "agent"])
+    assert manifest["reports"] == {"produced": False, "reason": "disabled with --no-reports"}
+
+
+def test_bundle_is_private_to_its_creator(tmp_path: Path, incident: Path) -> None:
+    out, _ = _create(tmp_path, [incident / "agent"])
+    assert os.stat(out).st_mode & 0o077 == 0
