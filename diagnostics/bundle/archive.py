@@ -36,6 +36,41 @@ class Member:
     open: Callable[[], IO[bytes]] | None = None
 
 
+class _Guarded:
+    """A member's byte stream whose damage surfaces as ArchiveError naming the archive and the member."""
+
+    def __init__(self, raw: IO[bytes], archive: str, name: str) -> None:
+        self._raw, self._archive, self._name = raw, archive, name
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._raw.read(n)
+        except Exception as exc:  # tarfile.ReadError, zlib.error, EOFError, zipfile.BadZipFile, lzma errors...
+            raise ArchiveError(
+                f"{self._archive}: member {self._name!r} is damaged or truncated ({type(exc).__name__}: {exc})"
+            ) from None
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> "_Guarded":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _guard(opener: Callable[[], IO[bytes]], archive: str, name: str) -> Callable[[], IO[bytes]]:
+    def open_member() -> IO[bytes]:
+        try:
+            raw = opener()
+        except Exception as exc:  # noqa: BLE001 - same contract as read()
+            raise ArchiveError(f"{archive}: member {name!r} cannot be opened ({type(exc).__name__}: {exc})") from None
+        return _Guarded(raw, archive, name)  # type: ignore[return-value]
+
+    return open_member
+
+
 def archive_format(path: str) -> str | None:
     """'tar' or 'zip' by content (names lie: a rotated `agent.log.2025-01-01.gz` is gzip but no tar), or None."""
     try:
@@ -105,14 +140,14 @@ def iter_members(path: str) -> Iterator[Member]:
                 for info in zf.infolist():
                     count += 1
                     kind = _zip_type(info)
-                    opener = (lambda i=info: zf.open(i)) if kind in ("file", "symlink") else None
+                    opener = _guard(lambda i=info: zf.open(i), path, info.filename) if kind in ("file", "symlink") else None
                     yield Member(info.filename, kind, info.file_size, "", info.compress_size, opener)
             return
         with tarfile.open(path, mode="r|*") as tf:
             for info in tf:
                 count += 1
                 kind = _tar_type(info)
-                opener = (lambda i=info: tf.extractfile(i)) if kind == "file" else None  # type: ignore[misc]
+                opener = _guard(lambda i=info: tf.extractfile(i), path, info.name) if kind == "file" else None  # type: ignore[misc,arg-type,return-value]
                 yield Member(info.name, kind, info.size, info.linkname, None, opener)  # type: ignore[arg-type]
     except ArchiveError:
         raise
