@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from diagnostics.engine.language import And, Condition, Node, kind_references, truthy
+from diagnostics.engine.language import And, Compiled, Condition, Node, compile_node, kind_references, truthy
 from diagnostics.engine.rule import Rule, RuleSet
 from diagnostics.engine.template import render
 from diagnostics.model import SEVERITIES, Evidence, Fact, Finding
@@ -151,9 +151,9 @@ class _EmptyEnv:
         return []
 
 
-def single_kind_filters(condition: Condition) -> dict[str, list[Node]]:
+def single_kind_filters(condition: Condition) -> dict[str, list[Compiled]]:
     """Top-level `and` terms that look at one bound kind only and are false when that kind is absent."""
-    filters: dict[str, list[Node]] = {}
+    filters: dict[str, list[Compiled]] = {}
     for term in _conjuncts(condition.root):
         references = kind_references(term)
         kinds = {kind for _, kind, _ in references}
@@ -165,7 +165,7 @@ def single_kind_filters(condition: Condition) -> dict[str, list[Node]]:
         except Exception:  # noqa: BLE001  (a term that cannot run without facts is not a filter)
             continue
         if not holds_without:
-            filters.setdefault(kind, []).append(term)
+            filters.setdefault(kind, []).append(compile_node(term))
     return filters
 
 
@@ -202,17 +202,29 @@ def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> 
     filters = single_kind_filters(condition)
     probe = _EmptyEnv()
 
-    def keep(kind: str, fact: Fact) -> bool:
-        probe.binding = {kind: fact}
-        return all(truthy(term.eval(probe)) for term in filters.get(kind, ()))
+    def passing(kind: str) -> list[Fact]:
+        terms = filters.get(kind)
+        facts = by_kind.get(kind, [])
+        if not terms:
+            return list(facts)
+        kept = []
+        binding = probe.binding = {}
+        for fact in facts:
+            binding[kind] = fact
+            for term in terms:
+                value = term(probe)
+                if value is None or not value:
+                    break
+            else:
+                kept.append(fact)
+        return kept
 
-    anchors = [fact for fact in by_kind.get(condition.anchor, ()) if keep(condition.anchor, fact)]
+    anchors = passing(condition.anchor)
     if not anchors:
         return []
     others = condition.bound_kinds[1:]
     # a kind bound to one fact sees only facts passing its own filters; some()/no()/count() see them all
-    bound_indexes = {kind: KindIndex([f for f in by_kind.get(kind, ()) if keep(kind, f)], rule.join, aliases)
-                     for kind in others}
+    bound_indexes = {kind: KindIndex(passing(kind), rule.join, aliases) for kind in others}
     quantified_indexes = {kind: KindIndex(list(by_kind.get(kind, ())), rule.join, aliases)
                           for kind in condition.quantified_kinds}
     env = _Env(quantified_indexes, rule.window)

@@ -399,6 +399,91 @@ def _grammar() -> pp.ParserElement:
 _GRAMMAR = _grammar()
 
 
+# ---------------------------------------------------------------- compilation
+
+Compiled = Callable[[Env], Any]
+
+_ORDERING: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+
+def compile_node(node: Node) -> Compiled:
+    """Turn a node into a closure: the same semantics as `node.eval`, without per-node method dispatch.
+
+    Evaluation runs once per fact per rule, so this is the engine's hot path.
+    """
+    if isinstance(node, Literal):
+        value = node.value
+        return lambda env: value
+    if isinstance(node, FieldRef):
+        kind, name = node.kind, node.name
+
+        def field_ref(env: Env) -> Any:
+            fact = env.binding.get(kind)
+            return None if fact is None else getattr(fact, name, None)
+        return field_ref
+    if isinstance(node, Presence):
+        kind = node.kind
+        return lambda env: env.binding.get(kind) is not None
+    if isinstance(node, Not):
+        operand = compile_node(node.operand)
+        return lambda env: not truthy(operand(env))
+    if isinstance(node, And):
+        items = tuple(compile_node(item) for item in node.items)
+
+        def all_of(env: Env) -> bool:
+            for item in items:
+                value = item(env)
+                if value is None or not value:
+                    return False
+            return True
+        return all_of
+    if isinstance(node, Or):
+        items = tuple(compile_node(item) for item in node.items)
+
+        def any_of(env: Env) -> bool:
+            for item in items:
+                value = item(env)
+                if value is not None and value:
+                    return True
+            return False
+        return any_of
+    if isinstance(node, Compare) and node.op in _ORDERING:
+        left, right, order = compile_node(node.left), compile_node(node.right), _ORDERING[node.op]
+
+        def ordered(env: Env) -> bool:
+            a, b = left(env), right(env)
+            if a is None or b is None:
+                return False
+            try:
+                return order(_number(a), _number(b))
+            except TypeError:
+                return False
+        return ordered
+    if isinstance(node, Compare):
+        left, right, op = compile_node(node.left), compile_node(node.right), node.op
+        return lambda env: compare(op, left(env), right(env))
+    if isinstance(node, Arithmetic):
+        left, right, op = compile_node(node.left), compile_node(node.right), node.op
+        return lambda env: arithmetic(op, left(env), right(env))
+    if isinstance(node, ListLiteral):
+        items = tuple(compile_node(item) for item in node.items)
+        return lambda env: [item(env) for item in items]
+    if isinstance(node, Matches):
+        left, search = compile_node(node.left), node.pattern.search
+
+        def matches(env: Env) -> bool:
+            value = left(env)
+            if value is None:
+                return False
+            if isinstance(value, (tuple, list, set, frozenset)):
+                return any(search(str(item)) for item in value)
+            return search(value if isinstance(value, str) else str(value)) is not None
+        return matches
+    return node.eval  # Quantifier: rare, keeps its own scoping logic
+
+
 # ---------------------------------------------------------------- parsed condition
 
 
@@ -410,6 +495,7 @@ class Condition:
     root: Node
     bound_kinds: tuple[str, ...]  # kinds bound to one fact each, in order of first mention; [0] is the anchor
     quantified_kinds: tuple[str, ...]
+    compiled: Compiled = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
 
     @property
     def anchor(self) -> str:
@@ -420,7 +506,7 @@ class Condition:
         return tuple(dict.fromkeys([*self.bound_kinds, *self.quantified_kinds]))
 
     def eval(self, env: Env) -> bool:
-        return truthy(self.root.eval(env))
+        return truthy(self.compiled(env))
 
 
 def walk(node: Node) -> list[Node]:
@@ -475,4 +561,4 @@ def parse_condition(text: str) -> Condition:
     quantified = tuple(dict.fromkeys(kind for _, kind, q in references if q))
     if not bound:
         raise ConditionError("the condition must name at least one fact kind outside some()/no()/count()", 0)
-    return Condition(text, root, bound, quantified)
+    return Condition(text, root, bound, quantified, compile_node(root))

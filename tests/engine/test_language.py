@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from diagnostics.engine.language import ConditionError, parse_condition
+from diagnostics.engine.language import ConditionError, parse_condition, truthy
 from tests.engine.conftest import make_fact
 
 
@@ -72,6 +72,8 @@ CHECK = make_fact("capacity_check", free_ram=14495514624, requested_ram=34359738
 )
 def test_operators(condition: str, expected: bool) -> None:
     assert holds(condition, CHECK) is expected
+    # the compiled closure (hot path) and the tree walk (used inside quantifiers) agree
+    assert truthy(parse_condition(condition).root.eval(Env(CHECK))) is expected
 
 
 def test_sequence_fields_support_contains_in_and_matches() -> None:
