@@ -5,6 +5,6 @@
 join log and host facts on `host_name`, `vm` (instance name) and `vm_uuid`.
 """
 
-from diagnostics.api.read_snapshot import facts_from_snapshot, is_snapshot_folder
+from diagnostics.api.read_snapshot import facts_from_api_text, facts_from_snapshot, is_snapshot_folder
 
-__all__ = ["facts_from_snapshot", "is_snapshot_folder"]
+__all__ = ["facts_from_api_text", "facts_from_snapshot", "is_snapshot_folder"]

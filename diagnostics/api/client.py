@@ -134,7 +134,8 @@ class ApiClient:
             raise ApiError("bad_response", f"{command}: answer is not UTF-8 text ({len(raw)} bytes)",
                            http_status=status) from None
         except json.JSONDecodeError as exc:
-            problem = "truncated JSON" if exc.pos >= len(raw.rstrip()) else "invalid JSON"
+            # every CloudStack JSON answer ends with its envelope's closing brace
+            problem = "invalid JSON" if raw.rstrip().endswith(b"}") else "truncated JSON"
             raise ApiError("bad_response", f"{command}: {problem} in the answer (HTTP {status}, "
                            f"{len(raw)} bytes, at byte {exc.pos})", http_status=status) from None
         error = _error_from_body(command, status, payload)
@@ -173,6 +174,8 @@ class ApiClient:
                     raise ApiError("too_large", f"{command}: answer larger than {self._max_bytes} bytes; "
                                    "stopped reading", http_status=status)
                 chunks.append(chunk)
+            if response.length:  # the server closed before sending what Content-Length promised
+                raise http.client.IncompleteRead(b"".join(chunks), response.length)
             return status, b"".join(chunks)
         except ApiError:
             raise

@@ -108,6 +108,16 @@ def facts_from_snapshot(folder: str | Path) -> tuple[list[Fact], list[str]]:
         if _ITEM_KEYS[command] is None:
             bodies[command] = (body, Where(str(path), 1, json.dumps(body)[:500], ts))
 
+    return assemble_facts(loaded, bodies, current_id, requested_id), warnings
+
+
+Loaded = dict[str, list[tuple[dict[str, Any], Where, dict[str, Any]]]]
+
+
+def assemble_facts(loaded: Loaded, bodies: dict[str, tuple[dict[str, Any], Where]], current_id: str | None,
+                   requested_id: str | None) -> list[Fact]:
+    """Facts of all answers of one snapshot: items become facts, the VM's name is spread to its offerings and
+    jobs, and the scale request is derived. `loaded` maps command -> (item, where, call params)."""
     facts: list[Fact] = []
     vm: ApiVm | None = None
     for item, where, _ in loaded.get("listVirtualMachines", []):
@@ -148,7 +158,75 @@ def facts_from_snapshot(folder: str | Path) -> tuple[list[Fact], list[str]]:
     request = derive_scale_request(facts)
     if request is not None:
         facts.append(request)
-    return facts, warnings
+    return facts
+
+
+_SCALE_COMMANDS = {"scaleVirtualMachine", "changeServiceForVirtualMachine"}
+_BY_ENVELOPE = {command.lower() + "response": command for command in _ITEM_KEYS}
+
+
+def facts_from_api_text(text: str, *, path: str = "<api>", ts: datetime | None = None,
+                        requested_offering: str | None = None) -> list[Fact]:
+    """Facts from API answers held in memory (rule examples, tests, answers pasted from apilog.log).
+
+    The text is a sequence of CloudStack JSON answers (`{"listhostsresponse": {...}}`), each optionally preceded
+    by the query that produced it on its own line (`command=listConfigurations&name=...&zoneid=...`), which gives
+    a setting its scope. A `command=scaleVirtualMachine&...&serviceofferingid=X` line names the requested
+    offering. Unknown or broken blocks are skipped.
+
+    >>> facts = facts_from_api_text('{"listhostsresponse": {"count": 1, "host": [{"name": "kvm01", '
+    ...                             '"memoryallocated": 1024}]}}')
+    >>> [(f.kind, f.host_name, f.memory_allocated) for f in facts]
+    [('api_host', 'kvm01', 1024)]
+    """
+    from urllib.parse import parse_qsl
+
+    decoder = json.JSONDecoder()
+    loaded: Loaded = {}
+    bodies: dict[str, tuple[dict[str, Any], Where]] = {}
+    params: dict[str, str] = {}
+    requested = requested_offering
+    offset, line_no = 0, 1
+    while offset < len(text):
+        end = text.find("\n", offset)
+        end = len(text) if end < 0 else end
+        line = text[offset:end].strip()
+        if line.startswith("command="):
+            params = dict(parse_qsl(line, keep_blank_values=True))
+            if params.get("command") in _SCALE_COMMANDS and params.get("serviceofferingid"):
+                requested = requested or params["serviceofferingid"]
+        elif line.startswith("{"):
+            start = offset + (len(text[offset:end]) - len(text[offset:end].lstrip()))
+            try:
+                payload, stop = decoder.raw_decode(text, start)
+            except json.JSONDecodeError:
+                payload, stop = None, end
+            if isinstance(payload, dict) and len(payload) == 1:
+                (envelope, body), = payload.items()
+                command = _BY_ENVELOPE.get(envelope)
+                if command is not None and isinstance(body, dict):
+                    where = Where(path, line_no, text[start:stop][:500], ts)
+                    call = {"params": {k: v for k, v in params.items() if k != "command"}}
+                    item_key = _ITEM_KEYS[command]
+                    if item_key is None:
+                        bodies[command] = (body, where)
+                    else:
+                        items = body.get(item_key) or []
+                        for item in items if isinstance(items, list) else []:
+                            if isinstance(item, dict):
+                                loaded.setdefault(command, []).append((item, where, call))
+            params = {}
+            line_no += text.count("\n", offset, stop)
+            end = text.find("\n", stop)
+            end = len(text) if end < 0 else end
+        offset = end + 1
+        line_no += 1
+    vms = [item for item, _, _ in loaded.get("listVirtualMachines", [])]
+    current_id = vms[0].get("serviceofferingid") if len(vms) == 1 else None
+    offerings = [item for item, _, _ in loaded.get("listServiceOfferings", [])]
+    requested_id = next((o.get("id") for o in offerings if requested and requested in (o.get("id"), o.get("name"))),
+                        None)
+    return assemble_facts(loaded, bodies, current_id, requested_id)
 
 
 def api_time_iso(value: Any) -> datetime | None:

@@ -29,7 +29,8 @@ def is_downgrade(current: ApiOffering, requested: ApiOffering) -> bool | None:
 
 
 def _setting(settings: list[ApiSetting], name: str, zone_id: str | None) -> bool | None:
-    scoped = [s for s in settings if s.name == name and s.scope == "zone" and s.scope_id == zone_id]
+    # a zone value read without knowing its zone (answers pasted as text) still counts for the VM's zone
+    scoped = [s for s in settings if s.name == name and s.scope == "zone" and s.scope_id in (zone_id, None)]
     chosen = scoped or [s for s in settings if s.name == name and s.scope == "global"]
     return chosen[0].flag if chosen else None
 
