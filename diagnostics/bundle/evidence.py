@@ -157,8 +157,10 @@ def _peek_kind(p: Path, source: str) -> str:
     name = p.name.lower()
     if name.startswith(("sosreport", "sos-collector")):
         return "sosreport"
+    seen = 0
     try:
         for index, member in zip(range(50), iter_members(str(p))):
+            seen += 1
             parts = member.name.replace("\\", "/").strip("/").split("/")
             if parts and parts[0].startswith("sosreport-"):
                 return "sosreport"
@@ -167,7 +169,8 @@ def _peek_kind(p: Path, source: str) -> str:
             if parts[-1] == MANIFEST_NAME and len(parts) <= 2 and member.type == "file" and index < 3:
                 return "csdiag-bundle?"
     except ArchiveError as exc:
-        raise EvidenceError(str(exc)) from None
+        if not seen:
+            raise EvidenceError(str(exc)) from None  # nothing readable at all; later damage is reported by unpacking
     return "archive"
 
 

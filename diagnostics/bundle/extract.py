@@ -85,8 +85,8 @@ def safe_extract(
             name = clean_name(member.name)
             if name in (".", ""):
                 continue
-            if want is not None and member.type != "dir" and not want(name):
-                result.skipped += 1
+            if want is not None and not want(name):
+                result.skipped += member.type != "dir"
                 continue
             try:
                 _extract_one(archive, member, name, dest, root_real, limits, result)
