@@ -27,6 +27,7 @@ SETTINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("scale.retry", ()),  # scale attempts on the current host before migrating
     ("vm.min.memory.equals.memory.divided.by.mem.overprovisioning.factor", ()),
 )
+PLACEMENT_FIELDS = ("id", "instancename", "state", "hostid", "hostname", "cpunumber", "cpuspeed", "memory")
 PAGE_SIZE = 500
 MAX_PAGES = 20
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -144,6 +145,7 @@ class Collector:
         zone_id = vm.get("zoneid") if vm else None
         self._offerings(vm, target.offering)
         hosts = self._run("listHosts", "listHosts", {"type": "Routing"}, "host")
+        self._placements(zone_id)
         self._run("listCapacity", "listCapacity", {"zoneid": zone_id} if zone_id else {}, "capacity")
         cluster_id = None
         if vm and vm.get("hostid"):
@@ -168,6 +170,17 @@ class Collector:
         if target.job:
             self._run("queryAsyncJobResult", "queryAsyncJobResult", {"jobid": target.job}, None, paged=False)
         return self.result
+
+    def _placements(self, zone_id: str | None) -> None:
+        """Every VM CloudStack places on a host, reduced to placement and size: the belief that `virsh list`
+        and `free` on each host can contradict (stale capacity). Names of other tenants' VMs are not kept."""
+        params = {"listall": "true", **({"zoneid": zone_id} if zone_id else {})}
+        call = self._run("listVirtualMachines.placement", "listVirtualMachines", params, "virtualmachine")
+        if call.ok:
+            call.items[:] = [{key: vm.get(key) for key in PLACEMENT_FIELDS if key in vm}
+                             for vm in call.items if vm.get("hostid")]
+            call.extra["count"] = len(call.items)
+            call.note = f"reduced to {', '.join(PLACEMENT_FIELDS)} of the VMs that have a host"
 
     def _find_vm(self, selector: str) -> dict[str, Any]:
         params = {"listall": "true", "id" if _UUID.match(selector) else "name": selector}

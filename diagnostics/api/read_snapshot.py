@@ -14,13 +14,17 @@ from typing import Any
 from diagnostics.api.scale_request import derive_scale_request
 from diagnostics.api.snapshot import FORMAT, MANIFEST
 from diagnostics.api.to_facts import (
-    Where, api_time, capacity_fact, host_fact, job_fact, limit_fact, offering_fact, setting_fact, vm_fact,
+    MIB, Where, api_time, as_int, capacity_fact, host_fact, job_fact, limit_fact, offering_fact, setting_fact, vm_fact,
 )
 from diagnostics.model import Fact
 from diagnostics.model.api_facts import ApiVm
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 _SCOPE_PARAM = {"zone": "zoneid", "cluster": "clusterid"}
+PLACEMENT_CALL = "listVirtualMachines.placement"
+PLACEMENT = "placement"  # key of the all-VMs listing among loaded answers
+# VM states for which CloudStack holds capacity on the VM's host
+OCCUPYING = {"Running", "Starting", "Migrating", "Stopping"}
 
 
 def is_snapshot_folder(path: str | Path) -> bool:
@@ -90,19 +94,19 @@ def facts_from_snapshot(folder: str | Path) -> tuple[list[Fact], list[str]]:
     loaded: dict[str, list[tuple[dict[str, Any], Where, dict[str, Any]]]] = {}
     bodies: dict[str, tuple[dict[str, Any], Where]] = {}
     for call in manifest.get("calls", []):
-        if not isinstance(call, dict) or call.get("status") != "ok" or not call.get("file"):
+        if not isinstance(call, dict) or call.get("status") != "ok" or not call.get("output"):
             continue
         command = str(call.get("command") or "")
         if command not in _ITEM_KEYS:
             continue
-        path = folder / Path(str(call["file"])).name
+        path = folder / Path(str(call["output"])).name  # never outside the folder
         ts = api_time_iso(call.get("answered_at"))
         try:
             items, body = _items(path, _ITEM_KEYS[command])
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             warnings.append(f"{path}: unreadable ({_reason(exc)}); its facts are missing")
             continue
-        entry = loaded.setdefault(command, [])
+        entry = loaded.setdefault(PLACEMENT if call.get("name") == PLACEMENT_CALL else command, [])
         for line, text, item in items:
             entry.append((item, Where(str(path), line, text, ts), call))
         if _ITEM_KEYS[command] is None:
@@ -131,7 +135,15 @@ def assemble_facts(loaded: Loaded, bodies: dict[str, tuple[dict[str, Any], Where
         seen_offerings.add(oid)
         role = "current" if oid and oid == current_id else "requested" if oid and oid == requested_id else ""
         facts.append(offering_fact(item, where, role, vm))
-    facts.extend(host_fact(item, where) for item, where, _ in loaded.get("listHosts", []))
+    placed = loaded.get(PLACEMENT)
+    for item, where, _ in loaded.get("listHosts", []):
+        host = host_fact(item, where)
+        if placed is not None:
+            on_host = [vm for vm, _, _ in placed if vm.get("hostid") == host.host_uuid and vm.get("state") in OCCUPYING]
+            host.running_vms = len(on_host)
+            host.running_vm_memory = sum((as_int(vm.get("memory")) or 0) for vm in on_host) * MIB
+            host.running_vm_names = tuple(sorted(str(vm.get("instancename") or vm.get("id")) for vm in on_host))
+        facts.append(host)
     facts.extend(capacity_fact(item, where) for item, where, _ in loaded.get("listCapacity", []))
     for item, where, call in loaded.get("listConfigurations", []):
         params = call.get("params") or {}
@@ -208,6 +220,8 @@ def facts_from_api_text(text: str, *, path: str = "<api>", ts: datetime | None =
                     where = Where(path, line_no, text[start:stop][:500], ts)
                     call = {"params": {k: v for k, v in params.items() if k != "command"}}
                     item_key = _ITEM_KEYS[command]
+                    if command == "listVirtualMachines" and not _is_lookup(params, body):
+                        command = PLACEMENT
                     if item_key is None:
                         bodies[command] = (body, where)
                     else:
@@ -227,6 +241,14 @@ def facts_from_api_text(text: str, *, path: str = "<api>", ts: datetime | None =
     requested_id = next((o.get("id") for o in offerings if requested and requested in (o.get("id"), o.get("name"))),
                         None)
     return assemble_facts(loaded, bodies, current_id, requested_id)
+
+
+def _is_lookup(params: dict[str, str], body: dict[str, Any]) -> bool:
+    """A listVirtualMachines answer about one VM (by id or name), not a listing of many for placement."""
+    if "id" in params or "name" in params:
+        return True
+    items = body.get("virtualmachine")
+    return not params and isinstance(items, list) and len(items) == 1
 
 
 def api_time_iso(value: Any) -> datetime | None:

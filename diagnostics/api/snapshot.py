@@ -2,8 +2,9 @@
 
 Each list answer is stored as CloudStack sent it (`{"listhostsresponse": {"count": N, "host": [...]}}`) but
 with one item per line, so a fact can cite `listHosts.json:3` and a reader sees the exact record. The
-manifest records the endpoint without credentials, each call's parameters (never apiKey/signature), status,
-size, duration and sha256, and whether the snapshot is complete. Writing goes to a hidden sibling folder
+manifest (shaped like the probe's: format, tool, started/ended, one entry per call with status, duration_s,
+bytes, output, note) records the endpoint without credentials, each call's parameters (never apiKey/signature),
+its error if any, the sha256 of each file, and whether the snapshot is complete. Writing goes to a hidden sibling folder
 that is renamed into place, so a crash or an error leaves no half snapshot behind.
 """
 
@@ -56,9 +57,9 @@ def build_manifest(collection: Collection, endpoint: str, source: str, target: T
         entry: dict[str, Any] = {
             "name": call.name, "command": call.command, "params": call.params,
             "status": "ok" if call.ok else "error",
-            "file": f"{call.name}.json" if call.ok else None,
+            "output": f"{call.name}.json" if call.ok else None,
             "items": len(call.items) if call.ok and call.item_key else None,
-            "pages": call.pages, "bytes_received": call.size, "duration_s": round(call.duration_s, 3),
+            "pages": call.pages, "bytes": call.size, "duration_s": round(call.duration_s, 3),
             "answered_at": _iso(call.answered_at), "http_status": call.http_status,
             "error": call.error, "error_code": call.error_code, "note": call.note,
         }
@@ -66,13 +67,13 @@ def build_manifest(collection: Collection, endpoint: str, source: str, target: T
             entry["sha256"] = files[call.name]
         calls.append(entry)
     return {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "tool": f"csdiag {__version__}",
+        "format": FORMAT, "format_version": FORMAT_VERSION, "tool": "csdiag", "tool_version": __version__,
         "endpoint": endpoint, "credentials": source,
         "target": {"vm": target.vm, "offering": target.offering, "job": target.job},
         "vm_uuid": collection.vm.get("id") if collection.vm else None,
         "current_offering_id": collection.current_offering_id,
         "requested_offering_id": collection.requested_offering_id,
-        "started": _iso(started), "finished": _iso(finished),
+        "started": _iso(started), "ended": _iso(finished),
         "complete": collection.complete, "warnings": collection.warnings, "calls": calls,
     }
 

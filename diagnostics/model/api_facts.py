@@ -87,6 +87,10 @@ class ApiHost(Fact):
     memory_with_overprovisioning: int | None = None  # bytes
     host_tags: tuple[str, ...] = ()
     last_pinged: datetime | None = None
+    # what CloudStack places on the host (listVirtualMachines, all accounts); None when not collected
+    running_vms: int | None = None  # VMs in state Running or Starting/Migrating/Stopping with this hostid
+    running_vm_memory: int | None = None  # bytes: their offering memory summed
+    running_vm_names: tuple[str, ...] = ()  # instance names, to compare with `virsh list` on the host
 
 
 @dataclass(slots=True, kw_only=True)

@@ -64,6 +64,11 @@ def default_data() -> dict[str, Any]:
              "instancename": "i-2-43-VM", "account": "alice", "domainid": DOMAIN_UUID, "state": "Stopped",
              "zoneid": ZONE_UUID, "serviceofferingid": SMALL_UUID, "serviceofferingname": "Small",
              "cpunumber": 1, "cpuspeed": 1000, "memory": 1024, "isdynamicallyscalable": False},
+            {"id": "77777777-8d2a-4c1e-9f3b-2a7d6e1c0077", "name": "payroll-db", "displayname": "payroll-db",
+             "instancename": "i-3-77-VM", "account": "bob", "domainid": DOMAIN_UUID, "state": "Running",
+             "hostid": KVM02_UUID, "hostname": "kvm02", "zoneid": ZONE_UUID, "serviceofferingid": LARGE_UUID,
+             "serviceofferingname": "Large", "cpunumber": 4, "cpuspeed": 2000, "memory": 8192,
+             "isdynamicallyscalable": True},
         ]},
         "listServiceOfferings": {"serviceoffering": [
             {"id": SMALL_UUID, "name": "Small", "displaytext": "1 vCPU, 1 GB", "cpunumber": 1, "cpuspeed": 1000,

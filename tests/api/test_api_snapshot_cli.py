@@ -66,6 +66,11 @@ def test_snapshot_facts_join_on_vm_and_host(cloudstack: FakeManagementServer, ap
     assert kvm01.memory_allocated == 128849018880 and kvm01.cpu_allocated == 0.625
     assert kvm01.path == str(out / "listHosts.json") and kvm01.line == 2
     assert '"name": "kvm01"' in (out / "listHosts.json").read_text().splitlines()[kvm01.line - 1]
+    kvm02 = next(h for h in by_kind["api_host"] if h.host_name == "kvm02")
+    assert (kvm01.running_vms, kvm01.running_vm_memory, kvm01.running_vm_names) == (1, 4 * 1024**3, ("i-2-42-VM",))
+    assert (kvm02.running_vms, kvm02.running_vm_names) == (1, ("i-3-77-VM",))
+    placement = (out / "listVirtualMachines.placement.json").read_text()
+    assert "i-3-77-VM" in placement and "payroll-db" not in placement and "bob" not in placement
     roles = {o.name: o.role for o in by_kind["api_offering"]}
     assert roles == {"Small": "", "Medium": "current", "Large": "requested"}
     zone_flag = [s for s in by_kind["api_setting"] if s.name == "enable.dynamic.scale.vm" and s.scope == "zone"]
