@@ -357,7 +357,10 @@ def facts_by_kind(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
 
 
 def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact]) -> list[Finding]:
-    """Run every rule over the facts; findings are grouped per rule and entities, most severe first."""
+    """Run every rule over the facts; findings are grouped per rule and entities, most severe first.
+
+    A rule that fails at run time is skipped and, when a RuleSet is given, reported in `ruleset.errors`.
+    """
     rules = ruleset.rules if isinstance(ruleset, RuleSet) else list(ruleset)
     by_kind = facts_by_kind(facts)
     aliases = Aliases.learn(facts)
@@ -365,7 +368,13 @@ def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact]) -> list[Finding]:
     for rule in rules:
         if rule.condition.anchor not in by_kind:
             continue
-        results.extend(findings_for_rule(rule, match_rule(rule, by_kind, aliases), aliases))
+        try:
+            results.extend(findings_for_rule(rule, match_rule(rule, by_kind, aliases), aliases))
+        except Exception as exc:  # noqa: BLE001  (one faulty rule must not sink the whole diagnosis)
+            if isinstance(ruleset, RuleSet):
+                error = f"{rule.path}:1:1: rule {rule.id} failed during evaluation and was skipped: {type(exc).__name__}: {exc}"
+                if error not in ruleset.errors:
+                    ruleset.errors.append(error)
     _mark_symptoms(results)
     findings = [finding for finding, _ in results]
     rank = {severity: index for index, severity in enumerate(SEVERITIES)}

@@ -207,3 +207,22 @@ message = "{vm|else:the VM} on {host|else:an unnamed host}: {capacity_check.used
 ''')
     (finding,) = evaluate(ruleset, [short_check(0, host_id=None, host_name=None)])
     assert finding.message == "the VM on an unnamed host: not logged used, 13.5 GiB"
+
+
+def test_a_rule_failing_at_run_time_is_skipped_and_reported(rules_dir) -> None:
+    import dataclasses
+
+    rules_dir("good.toml", rule_text("test.good", body=SHORT))
+    rules_dir("bad.toml", rule_text("test.bad", body=SHORT))
+    ruleset = load_rules()
+    bad = next(r for r in ruleset.rules if r.id == "test.bad")
+
+    def explode(env):
+        raise ZeroDivisionError("simulated defect")
+
+    broken = dataclasses.replace(bad, condition=dataclasses.replace(bad.condition, compiled=explode))
+    ruleset.rules = [broken if r.id == "test.bad" else r for r in ruleset.rules]
+    findings = evaluate(ruleset, [short_check(0)])
+    assert [f.rule_id for f in findings] == ["test.good"]
+    assert ruleset.errors == [f"{bad.path}:1:1: rule test.bad failed during evaluation and was skipped: "
+                              "ZeroDivisionError: simulated defect"]
