@@ -20,6 +20,7 @@ from diagnostics.probe.commands import (
     MKTEMP,
     REMOVE_TEMP,
     SUDO_CHECK,
+    TEMP_PREFIX,
     WHOAMI,
     CommandSpec,
     remote_command_line,
@@ -160,15 +161,16 @@ def _error_result(spec: CommandSpec, line: str, sudo: bool, started: float, note
 
 
 def _run_remote_file_spec(session: Session, spec: CommandSpec, *, sudo: bool, folder: Path, cancel: threading.Event) -> CommandResult:
-    """mktemp on the host, run the spec with the temp path as $1, fetch it over SFTP, always remove it."""
+    """mktemp -d on the host, run the spec with that folder as $1, fetch $1/<output> over SFTP, always remove $1."""
     transport = session.client.get_transport()
     started = time.time()
     line = remote_command_line(spec, sudo=sudo, args=("$TMP",))
     made, text = _small(transport, MKTEMP, cancel)
-    remote_path = text.strip()
-    if made.rc != 0 or not remote_path.startswith("/") or "\n" in remote_path:
-        return _error_result(spec, line, sudo, started, f"mktemp failed: {_excerpt(made.stderr) or text.strip()}")
-    line = remote_command_line(spec, sudo=sudo, args=(remote_path,))
+    remote_dir = text.strip()
+    if made.rc != 0 or not _is_our_temp_dir(remote_dir):
+        return _error_result(spec, line, sudo, started, f"mktemp failed: {_excerpt(made.stderr) or remote_dir}")
+    remote_path = f"{remote_dir}/{spec.output}"
+    line = remote_command_line(spec, sudo=sudo, args=(remote_dir,))
     note = f"output written on the host to {remote_path}, fetched over SFTP, then removed"
     try:
         outcome = exec_bounded(transport, line, deadline_s=spec.timeout + CLIENT_GRACE_S, byte_cap=spec.byte_cap, sink=None, cancel=cancel)
@@ -185,9 +187,9 @@ def _run_remote_file_spec(session: Session, spec: CommandSpec, *, sudo: bool, fo
                 status, note = "error", f"SFTP fetch of {remote_path} failed: {exc}"
     finally:
         if transport.is_active():
-            removed, _ = _small(transport, REMOVE_TEMP, threading.Event(), args=(remote_path,))
+            removed, _ = _small(transport, REMOVE_TEMP, threading.Event(), args=(remote_dir,))
             if removed.rc != 0:
-                note = f"{note}; removing {remote_path} failed: {_excerpt(removed.stderr)}"
+                note = f"{note}; removing {remote_dir} failed: {_excerpt(removed.stderr)}"
     return CommandResult(
         name=spec.name,
         command=line,
@@ -204,6 +206,11 @@ def _run_remote_file_spec(session: Session, spec: CommandSpec, *, sudo: bool, fo
         sudo=sudo,
         note=note,
     )
+
+
+def _is_our_temp_dir(path: str) -> bool:
+    """Only a path mktemp just printed for us is ever handed to `rm -rf`."""
+    return path.startswith("/") and "\n" not in path and "/../" not in path and path.rsplit("/", 1)[-1].startswith(TEMP_PREFIX)
 
 
 def _who_and_sudo(session: Session, result: HostResult, options: ProbeOptions, specs: tuple[CommandSpec, ...], cancel: threading.Event) -> None:

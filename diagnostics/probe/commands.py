@@ -34,8 +34,8 @@ _SINCE_FILTER = (
 class CommandSpec:
     """One allow-listed command.
 
-    script: a POSIX sh snippet (arguments already shlex-quoted); `$1` is the remote temp file when
-    remote_file is set. ok_rcs: exit codes that mean success (a capture stopped by `timeout` ends 124).
+    script: a POSIX sh snippet (arguments already shlex-quoted). With remote_file set, `$1` is a private
+    temp folder on the host and the script writes "$1/<output>", which is then fetched over SFTP. ok_rcs: exit codes that mean success (a capture stopped by `timeout` ends 124).
     """
 
     name: str
@@ -79,14 +79,15 @@ def agent_log_script(path: str, since_seconds: int, byte_cap: int) -> str:
     )
 
 
-def capture_script(port: int, byte_cap: int) -> str:
-    """tcpdump into "$1" (a mktemp file); `-c` bounds the file: each record is at most 16 + 128 bytes.
+def capture_script(port: int, byte_cap: int, output: str) -> str:
+    """tcpdump into "$1/<output>"; `-c` bounds the file: each record is at most 16 + 128 bytes.
 
-    -Z root: Debian's tcpdump otherwise drops to user tcpdump before opening the output file and
-    then cannot write the mktemp file; it only writes raw packets (-w), it dissects nothing.
+    "$1" is a `mktemp -d` folder owned by the login user, not a file in /tmp: with fs.protected_regular
+    root may not open a file another user owns in a sticky folder. -Z root: Debian's tcpdump otherwise
+    drops to user tcpdump before opening the output file; it only writes raw packets (-w), it dissects nothing.
     """
     max_packets = max(1, (byte_cap - 24) // (16 + 128))
-    return f"exec tcpdump -i any -s 128 -U -n -Z root -c {max_packets} -w \"$1\" {shlex.quote(f'tcp port {int(port)}')}"
+    return f"exec tcpdump -i any -s 128 -U -n -Z root -c {max_packets} -w \"$1\"/{shlex.quote(output)} {shlex.quote(f'tcp port {int(port)}')}"
 
 
 def standard_commands(
@@ -143,7 +144,7 @@ def standard_commands(
         specs.append(
             CommandSpec(
                 name="capture_8250" if capture_port == 8250 else f"capture_{capture_port}",
-                script=capture_script(capture_port, capture_bytes),
+                script=capture_script(capture_port, capture_bytes, f"capture-{capture_port}.pcap"),
                 output=f"capture-{capture_port}.pcap",
                 timeout=int(capture_seconds),
                 byte_cap=capture_bytes,
@@ -160,5 +161,6 @@ def standard_commands(
 CLOCK_COMMAND = "date"
 WHOAMI = CommandSpec(name="whoami", script="id -u", output="", timeout=10, byte_cap=64)
 SUDO_CHECK = CommandSpec(name="sudo_check", script="sudo -n true", output="", timeout=10, byte_cap=4096)
-MKTEMP = CommandSpec(name="mktemp", script="mktemp -t csdiag-probe.XXXXXXXXXX", output="", timeout=10, byte_cap=4096)
-REMOVE_TEMP = CommandSpec(name="remove_temp", script='rm -f -- "$1"', output="", timeout=10, byte_cap=4096)
+TEMP_PREFIX = "csdiag-probe."
+MKTEMP = CommandSpec(name="mktemp", script=f"mktemp -d -t {TEMP_PREFIX}XXXXXXXXXX", output="", timeout=10, byte_cap=4096)
+REMOVE_TEMP = CommandSpec(name="remove_temp", script='rm -rf -- "$1"', output="", timeout=10, byte_cap=4096)

@@ -2,7 +2,8 @@
 
 paramiko's recv_exit_status() blocks while the remote side is stuck writing into a full window, and it
 ignores channel timeouts (paramiko#448, #1815): so stdout and stderr are drained together in one loop,
-the exit status is read only once it has arrived, and a client-side deadline closes the channel.
+the exit status is read only once it has arrived and the output has ended (EOF), and a client-side
+deadline closes the channel.
 """
 
 from __future__ import annotations
@@ -83,10 +84,13 @@ def exec_bounded(
                 progressed = True
                 if len(stderr) < STDERR_KEEP:
                     stderr += data[: STDERR_KEEP - len(stderr)]
-            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+            # sshd may send the exit status before the last output (it does when the window was full):
+            # the output is complete only at EOF, which sshd sends after draining the command's pipes.
+            drained = channel.eof_received and not channel.recv_ready() and not channel.recv_stderr_ready()
+            if drained and channel.exit_status_ready():
                 rc = channel.recv_exit_status()
                 break
-            if channel.closed:
+            if channel.closed and not channel.recv_ready() and not channel.recv_stderr_ready():
                 break
             if time.monotonic() >= deadline:
                 deadline_hit = True

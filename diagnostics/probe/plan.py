@@ -7,7 +7,7 @@ from diagnostics.probe.commands import MKTEMP, REMOVE_TEMP, SUDO_CHECK, WHOAMI, 
 from diagnostics.probe.options import ProbeOptions, Target
 
 
-TMP = "TMP"  # stands for the path the host's mktemp prints
+TMP = "TMP"  # stands for the folder the host's mktemp -d prints
 
 
 def plan_lines(target: Target, options: ProbeOptions) -> list[str]:
@@ -24,7 +24,7 @@ def plan_lines(target: Target, options: ProbeOptions) -> list[str]:
         if spec.remote_file:
             lines.append(f"{spec.name}: {remote_command_line(MKTEMP, sudo=False)}  # prints TMP")
             lines.append(f"{spec.name}{when}: {remote_command_line(spec, sudo=sudo, args=(TMP,))}")
-            lines.append(f"{spec.name}: sftp get {TMP} -> {spec.output} (at most {spec.byte_cap} bytes)")
+            lines.append(f"{spec.name}: sftp get {TMP}/{spec.output} -> {spec.output} (at most {spec.byte_cap} bytes)")
             lines.append(f"{spec.name}: {remote_command_line(REMOVE_TEMP, sudo=False, args=(TMP,))}")
         else:
             lines.append(f"{spec.name}{when}: {remote_command_line(spec, sudo=sudo)} > {spec.output}")

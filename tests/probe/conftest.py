@@ -133,3 +133,20 @@ def make_key():
 def loopback_port():
     """loopback_port() -> a free (hence closed) port on 127.0.0.1."""
     return free_port
+
+
+@pytest.fixture
+def passwordless_sudo(probe_user):
+    """Let the test user run anything as root with `sudo -n`, through a sudoers drop-in removed afterwards."""
+    if shutil.which("sudo") is None or shutil.which("visudo") is None:
+        pytest.skip("sudo is not installed (apt-get install sudo)")
+    drop_in = Path(f"/etc/sudoers.d/csdiag-probe-test-{os.getpid()}")
+    drop_in.write_text(f"{probe_user.pw_name} ALL=(root) NOPASSWD: ALL\n")
+    drop_in.chmod(0o440)
+    try:
+        checked = subprocess.run(["visudo", "-cf", str(drop_in)], capture_output=True, text=True, timeout=20)
+        if checked.returncode != 0:
+            pytest.skip(f"sudoers drop-in rejected: {checked.stdout.strip()} {checked.stderr.strip()}")
+        yield probe_user
+    finally:
+        drop_in.unlink(missing_ok=True)

@@ -151,17 +151,19 @@ def test_more_than_4_mib_on_stdout_and_stderr_does_not_deadlock(sshd, options):
     noisy = "head -c 5000000 /dev/zero | base64"
     expected = local_output(noisy)
     assert len(expected) > 4 * 1024 * 1024
-    specs = (
-        CommandSpec(name="big", script=noisy, output="big.txt", timeout=30, byte_cap=16 * 1024 * 1024),
-        CommandSpec(name="big_stderr", script=f"{noisy} >&2; echo done", output="big-stderr.txt", timeout=30),
+    # After a flood on stderr sshd sends the exit status before the last stdout bytes: they must still arrive.
+    stderr_floods = tuple(
+        CommandSpec(name=f"big_stderr_{n}", script=f"{noisy} >&2; echo done", output=f"big-stderr-{n}.txt", timeout=30) for n in range(3)
     )
+    specs = (CommandSpec(name="big", script=noisy, output="big.txt", timeout=30, byte_cap=16 * 1024 * 1024), *stderr_floods)
 
     [result] = run_probe([sshd.target], dataclasses.replace(options, commands=specs))
 
-    big, big_stderr = result.commands
+    big, *floods = result.commands
     assert big.status == "ok" and big.rc == 0 and not big.truncated
     assert big.bytes == len(expected) and (result.folder / "big.txt").read_bytes() == expected
-    assert big_stderr.status == "ok" and (result.folder / "big-stderr.txt").read_bytes() == b"done\n"
+    for flood in floods:
+        assert flood.status == "ok" and (result.folder / flood.output).read_bytes() == b"done\n"
 
 
 def test_output_beyond_the_byte_cap_is_cut_and_marked_truncated(sshd, options):
@@ -192,18 +194,14 @@ def test_a_non_root_user_who_may_not_read_dmesg_is_recorded_not_fatal(sshd, opti
     assert result.status == "partial"
 
 
-@pytest.mark.root
-def test_a_real_tcpdump_capture_on_loopback_is_fetched_and_removed_from_the_host(sshd, options, loopback_port):
+def capture_through_the_probe(sshd, options, port: int):
+    """Generate TCP traffic on a loopback port while the probe's tcpdump spec captures it; return the result."""
     import shutil
     import socket
     import threading
 
-    from scapy.layers.inet import TCP
-    from scapy.utils import PcapReader
-
     if shutil.which("tcpdump") is None:
         pytest.skip("tcpdump is not installed (apt-get install tcpdump)")
-    port = loopback_port()
     capture = next(spec for spec in standard_commands(
         since_seconds=60, agent_properties_path="/x", agent_log_path="/x", agent_log_bytes=1024,
         capture_seconds=3, capture_port=port, capture_bytes=1024 * 1024,
@@ -222,14 +220,19 @@ def test_a_real_tcpdump_capture_on_loopback_is_fetched_and_removed_from_the_host
             while not stop.wait(0.2):
                 sock.sendall(b"ping")
 
-    threads = [threading.Thread(target=heartbeat_traffic, daemon=True), threading.Thread(target=client, daemon=True)]
-    for thread in threads:
+    for thread in (threading.Thread(target=heartbeat_traffic, daemon=True), threading.Thread(target=client, daemon=True)):
         thread.start()
     try:
         [result] = run_probe([sshd.target], dataclasses.replace(options, commands=(capture,)))
     finally:
         stop.set()
         server.close()
+    return result
+
+
+def assert_captured_and_cleaned_up(result, port: int) -> None:
+    from scapy.layers.inet import TCP
+    from scapy.utils import PcapReader
 
     [taken] = result.commands
     assert taken.status == "ok", taken
@@ -239,8 +242,23 @@ def test_a_real_tcpdump_capture_on_loopback_is_fetched_and_removed_from_the_host
     with PcapReader(str(pcap)) as packets:
         ports = [(packet[TCP].sport, packet[TCP].dport) for packet in packets if packet.haslayer(TCP)]
     assert ports and all(port in pair for pair in ports)
-    remote_tmp = taken.note.split(" to ", 1)[1].split(",", 1)[0]
-    assert remote_tmp.startswith("/") and not Path(remote_tmp).exists()
+    remote_file = Path(taken.note.split(" to ", 1)[1].split(",", 1)[0])
+    assert remote_file.name == taken.output and remote_file.parent.name.startswith("csdiag-probe.")
+    assert not remote_file.parent.exists()  # the host keeps nothing
+
+
+@pytest.mark.root
+def test_a_real_tcpdump_capture_on_loopback_is_fetched_and_removed_from_the_host(sshd, options, loopback_port):
+    port = loopback_port()
+    assert_captured_and_cleaned_up(capture_through_the_probe(sshd, options, port), port)
+
+
+@pytest.mark.root
+def test_a_non_root_login_captures_through_sudo(sshd, options, loopback_port, passwordless_sudo):
+    port = loopback_port()
+    result = capture_through_the_probe(sshd, dataclasses.replace(options, user=passwordless_sudo.pw_name), port)
+    assert result.commands[0].sudo
+    assert_captured_and_cleaned_up(result, port)
 
 
 def test_an_unreachable_host_is_one_line_and_the_other_host_is_still_probed(sshd, options, loopback_port):
@@ -294,3 +312,27 @@ def test_cancelling_leaves_complete_files_only(sshd, options):
     assert result.status == "cancelled"
     assert sorted(path.name for path in (options.out / "host").iterdir()) == ["date.txt", "manifest.json"]
     assert json.loads((options.out / "host" / "manifest.json").read_text())["status"] == "cancelled"
+
+
+@pytest.mark.usefixtures("dmesg_restricted")
+def test_with_passwordless_sudo_root_only_commands_run_through_sudo_n(sshd, options, passwordless_sudo):
+    options = dataclasses.replace(options, user=passwordless_sudo.pw_name, commands=only(options, "dmesg", "free_b"))
+
+    [result] = run_probe([sshd.target], options)
+    [forced] = run_probe([sshd.target], dataclasses.replace(options, sudo=True, out=options.out / "forced"))
+
+    assert result.sudo_available is True and result.remote_uid == passwordless_sudo.pw_uid
+    dmesg, free_b = result.commands
+    assert dmesg.status == "ok" and dmesg.sudo and dmesg.command.startswith("sudo -n -- timeout ")
+    assert dmesg.bytes > 0 and (result.folder / "dmesg.txt").stat().st_size == dmesg.bytes
+    assert free_b.status == "ok" and not free_b.sudo and free_b.command.startswith("timeout ")
+    assert [command.sudo for command in forced.commands] == [True, True]
+
+
+def test_hashed_known_hosts_entries_verify_too(sshd, options):
+    subprocess.run(["ssh-keygen", "-H", "-f", str(options.known_hosts)], capture_output=True, check=True, timeout=20)
+    assert options.known_hosts.read_text().startswith("|1|")
+
+    [result] = run_probe([sshd.target], dataclasses.replace(options, commands=only(options, "date")))
+
+    assert result.status == "ok", result.error
