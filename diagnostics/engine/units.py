@@ -73,4 +73,6 @@ def human_duration(seconds: float | int | None) -> str:
         return f"{total:.1f}s".replace(".0s", "s")
     minutes, secs = divmod(int(round(total)), 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+    if hours:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    return f"{minutes}m{secs:02d}s" if secs else f"{minutes}m"

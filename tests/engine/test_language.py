@@ -169,3 +169,12 @@ def test_timestamps_without_zone_do_not_crash_against_aware_ones() -> None:
     naive = make_fact("insufficient_capacity", seconds=None)
     naive.ts = aware.ts.replace(tzinfo=None) + timedelta(seconds=5)  # type: ignore[union-attr]
     assert not holds("insufficient_capacity.ts - capacity_check.ts > 1s", aware, naive)
+
+
+def test_units_render_back_the_way_operators_write_them() -> None:
+    from diagnostics.engine.units import human_bytes, human_duration, parse_duration
+
+    assert [human_duration(s) for s in (12.5, 60, 212, 1800, 3600, 5400, None)] == \
+        ["12.5s", "1m", "3m32s", "30m", "1h", "1h30m", "unknown"]
+    assert [human_bytes(b) for b in (512, 14495514624, -4294967296, None)] == ["512 B", "13.5 GiB", "-4.0 GiB", "unknown"]
+    assert parse_duration("10m") == 600.0 and parse_duration("1.5h") == 5400.0 and parse_duration("30") == 30.0
