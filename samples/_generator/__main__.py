@@ -17,9 +17,11 @@ import i4_ping_timeout_during_scale  # noqa: E402
 import i5_systemvm_agent_iso  # noqa: E402
 import i6_journald_wrapped  # noqa: E402
 import i7_ticket_paste  # noqa: E402
+import i8_healthy_scale  # noqa: E402
+import i9_rotated_gz  # noqa: E402
 from render import Log  # noqa: E402
 
-MODULES = [i1_scale_dynamic_disabled, i2_stale_capacity_start, i3_libvirt_memory_start, i4_ping_timeout_during_scale, i5_systemvm_agent_iso, i6_journald_wrapped, i7_ticket_paste]
+MODULES = [i1_scale_dynamic_disabled, i2_stale_capacity_start, i3_libvirt_memory_start, i4_ping_timeout_during_scale, i5_systemvm_agent_iso, i6_journald_wrapped, i7_ticket_paste, i8_healthy_scale, i9_rotated_gz]
 ORDER = ["schema", "title", "cloudstack_version", "format_generation", "vm", "tz", "records", "facts", "findings",
          "absent_findings", "root_cause", "follow"]
 
@@ -47,12 +49,14 @@ def write(inc: dict, root: Path) -> None:
     (folder / "expected.json").write_text(json.dumps(exp, indent=2) + "\n")
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    """`--out DIR` writes elsewhere (the sample test regenerates into a temp dir and compares bytes)."""
+    out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else HERE.parent
     for mod in MODULES:
         inc = mod.build()
-        write(inc, HERE.parent)
+        write(inc, out)
         print(inc["name"])
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
