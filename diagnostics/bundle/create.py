@@ -105,6 +105,11 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
         plan = plan_inputs(paths, exclude=own)
         pseudo = _prepare_pseudonymizer(options, plan, say) if options.pseudonymize else None
         entries, failures, excluded = _stage_all(options, plan, tree, pseudo, say)
+        failures.extend(
+            Failure(origin=f"probe {p['host']}", error=f"{p['status']}: {p.get('error') or 'no evidence collected'}")
+            for p in probes
+            if p.get("status") not in ("ok", "partial")
+        )
         hosts = _hosts(options, plan, probes)
         probes.extend(_probe_summaries(plan, staging))
         if pseudo is not None:
@@ -273,8 +278,7 @@ def _probe_summaries(plan: Plan, staging: Path) -> list[dict[str, Any]]:
 
 
 def _hosts(options: BundleOptions, plan: Plan, probes: list[dict[str, Any]]) -> list[str]:
-    hosts = {str(p["host"]) for p in probes if p.get("host")}
-    hosts.update(h.split("@")[-1].split(":")[0] for h in options.probe_hosts)
+    hosts = {str(p["host"]) for p in probes if p.get("host")}  # live probes: the probe's own host label
     for folder in plan.probe_folders:
         for candidate in [folder, *[p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()]]:
             doc = probe_manifest(candidate)
