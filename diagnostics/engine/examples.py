@@ -46,6 +46,14 @@ def _host_facts(text: str, path: str, host: str, kind: str) -> list[Fact]:
     return list(facts_from_text(text, path=path, host=host, kind=kind))
 
 
+def _api_facts(text: str, path: str) -> list[Fact]:
+    try:
+        from diagnostics.api import facts_from_api_text  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise ExampleInputError(f"API answer parser unavailable: {exc}") from None
+    return list(facts_from_api_text(text, path=path))
+
+
 def _hand_made(spec: dict[str, Any], path: str, line: int) -> Fact:
     values = {key: value for key, value in spec.items() if key != "kind"}
     for key, value in values.items():
@@ -60,11 +68,13 @@ def _hand_made(spec: dict[str, Any], path: str, line: int) -> Fact:
 
 
 def example_facts(rule: Rule, example: Example) -> list[Fact]:
-    """The facts an example's input yields: log lines, then each host's command output, then hand-made facts."""
+    """The facts an example's input yields: log lines, API answers, each host's command output, hand-made facts."""
     source = f"{rule.path}#example{example.index}"
     facts: list[Fact] = []
     if example.log.strip():
         facts.extend(_log_facts(example.log, f"{source}/log"))
+    if example.api.strip():
+        facts.extend(_api_facts(example.api, f"{source}/api"))
     for host in example.hosts:
         for kind, text in host.outputs:
             facts.extend(_host_facts(text, f"{source}/{host.name}-{kind}", host.name, kind))

@@ -24,7 +24,7 @@ ALLOWED_KEYS = {
     "id", "title", "description", "category", "severity", "confidence", "condition", "join", "window", "group_by",
     "message", "remediation", "references", "symptom_of", "benign", "example",
 }
-EXAMPLE_KEYS = {"expect", "log", "host", "fact", "count", "message_contains", "note"}
+EXAMPLE_KEYS = {"expect", "log", "api", "host", "fact", "count", "message_contains", "note"}
 HOST_KEYS = {"name"}
 MAX_RULE_FILE_BYTES = 1024 * 1024
 # Heartbeat facts come from pcaps, which a TOML file cannot hold; every other kind has a text parser.
@@ -255,6 +255,9 @@ def _build_example(index: int, line: int, item: dict[str, Any]) -> Example:
     log = item.get("log", "")
     if not isinstance(log, str):
         raise RuleFileError(f"{where}: log must be a string", line, 1)
+    api = item.get("api", "")
+    if not isinstance(api, str):
+        raise RuleFileError(f"{where}: api must be a string of API answers", line, 1)
     hosts_value = item.get("host", [])
     hosts_list = [hosts_value] if isinstance(hosts_value, dict) else hosts_value
     if not isinstance(hosts_list, list) or not all(isinstance(h, dict) for h in hosts_list):
@@ -281,8 +284,8 @@ def _build_example(index: int, line: int, item: dict[str, Any]) -> Example:
         unknown_fields = sorted(set(fact) - {"kind"} - set(cls.field_names()))
         if unknown_fields:
             raise RuleFileError(f"{where}: unknown field {unknown_fields[0]!r} of fact kind {kind!r}", line, 1)
-    if not log.strip() and not hosts and not facts:
-        raise RuleFileError(f"{where}: give its input as log, host evidence or facts", line, 1)
+    if not log.strip() and not api.strip() and not hosts and not facts:
+        raise RuleFileError(f"{where}: give its input as log, api, host evidence or facts", line, 1)
     count = item.get("count")
     if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
         raise RuleFileError(f"{where}: count must be a positive integer", line, 1)
@@ -294,5 +297,5 @@ def _build_example(index: int, line: int, item: dict[str, Any]) -> Example:
     if not isinstance(fragments, list) or not all(isinstance(f, str) for f in fragments):
         raise RuleFileError(f"{where}: message_contains must be a list of strings", line, 1)
     note = item.get("note", "")
-    return Example(index=index, line=line, expect=expect, log=log, hosts=tuple(hosts), facts=tuple(facts),
+    return Example(index=index, line=line, expect=expect, log=log, api=api, hosts=tuple(hosts), facts=tuple(facts),
                    count=count, message_contains=tuple(fragments), note=str(note))

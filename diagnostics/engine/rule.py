@@ -27,6 +27,7 @@ class Example:
     line: int  # where its [[example]] header is in the file
     expect: str  # match | no-match
     log: str = ""
+    api: str = ""  # CloudStack API answers (JSON), each optionally preceded by its `command=...` query line
     hosts: tuple[HostEvidence, ...] = ()
     facts: tuple[dict[str, Any], ...] = ()  # hand-made facts, only for kinds no text parser produces
     count: int | None = None

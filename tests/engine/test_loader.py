@@ -175,3 +175,29 @@ def test_load_rule_file_reads_one_file(tmp_path: Path) -> None:
     path = tmp_path / "one.toml"
     path.write_text(rule_text("test.one"), encoding="utf-8")
     assert load_rule_file(path).id == "test.one"
+
+
+def test_examples_can_carry_api_answers_read_by_the_api_parser(rules_dir) -> None:
+    from diagnostics.engine import run_examples
+
+    rules_dir("api.toml", RULE_HEAD.format(id="test.api") + '''condition = "api_host.memory_allocated > 512"
+message = "{host} has {api_host.memory_allocated} allocated"
+
+[[example]]
+expect = "match"
+api = \'\'\'
+command=listHosts&type=Routing
+{"listhostsresponse": {"count": 1, "host": [{"name": "kvm01", "memoryallocated": 1024}]}}
+\'\'\'
+message_contains = ["kvm01 has 1024 allocated"]
+
+[[example]]
+expect = "no-match"
+api = \'\'\'
+{"listhostsresponse": {"count": 1, "host": [{"name": "kvm01", "memoryallocated": 256}]}}
+\'\'\'
+''')
+    ruleset = load_rules()
+    assert ruleset.errors == []
+    results = run_examples(ruleset)
+    assert [(r.expect, r.passed) for r in results] == [("match", True), ("no-match", True)], [r.reason for r in results]

@@ -42,7 +42,7 @@ def test_examples_use_the_real_parsers(catalogue) -> None:
         for example in rule.examples:
             for spec in example.facts:
                 assert spec["kind"].startswith("heartbeat_"), f"{rule.id} example {example.index}: hand-made {spec['kind']}"
-            if example.log.strip() or example.hosts:
+            if example.log.strip() or example.api.strip() or example.hosts:
                 facts = example_facts(rule, example)
                 parsed = [f for f in facts if "#example" in f.path and not f.path.endswith("/fact")]
                 if example.expect == "match":
