@@ -29,7 +29,7 @@ SETTINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 PLACEMENT_FIELDS = ("id", "instancename", "state", "hostid", "hostname", "cpunumber", "cpuspeed", "memory")
 PAGE_SIZE = 500
-MAX_PAGES = 20
+MAX_PAGES = 40  # 20,000 items per listing
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
@@ -63,6 +63,7 @@ class CallResult:
     error_code: int | None = None
     http_status: int | None = None
     note: str | None = None
+    truncated: bool = False  # the page cap was reached: the listing is not the whole answer
 
     @property
     def ok(self) -> bool:
@@ -95,10 +96,12 @@ class Collector:
 
     # ------------------------------------------------------------ one call
     def _run(self, name: str, command: str, params: dict[str, str], item_key: str | None,
-             paged: bool = True) -> CallResult:
+             paged: bool = True, keep: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None) -> CallResult:
+        """One logical call, page by page. `keep` reduces each item as it arrives (None drops it), so a
+        listing of every VM in a large cloud holds only the fields it needs in memory."""
         call = CallResult(name, command, dict(params), item_key)
         self.result.calls.append(call)
-        page = 1
+        page, seen = 1, 0
         while True:
             ask = dict(params)
             if paged and item_key:
@@ -123,13 +126,19 @@ class Collector:
             batch = reply.body.get(item_key) or []
             if not isinstance(batch, list):
                 batch = [batch]
-            call.items.extend(item for item in batch if isinstance(item, dict))
+            for item in batch:
+                if isinstance(item, dict):
+                    kept = keep(item) if keep else item
+                    if kept is not None:
+                        call.items.append(kept)
+            seen += len(batch)
             call.extra = {k: v for k, v in reply.body.items() if k != item_key}
             total = _as_int(reply.body.get("count"))
-            if not paged or not batch or total is None or len(call.items) >= total or len(batch) < self._page_size:
+            if not paged or not batch or total is None or seen >= total or len(batch) < self._page_size:
                 break
             if page >= self._max_pages:
-                call.note = f"stopped after {page} pages of {self._page_size} ({len(call.items)} of {total})"
+                call.truncated = True
+                call.note = f"stopped after {page} pages of {self._page_size} ({seen} of {total})"
                 self.result.warnings.append(f"{name}: {call.note}")
                 break
             page += 1
@@ -175,11 +184,9 @@ class Collector:
         """Every VM CloudStack places on a host, reduced to placement and size: the belief that `virsh list`
         and `free` on each host can contradict (stale capacity). Names of other tenants' VMs are not kept."""
         params = {"listall": "true", **({"zoneid": zone_id} if zone_id else {})}
-        call = self._run("listVirtualMachines.placement", "listVirtualMachines", params, "virtualmachine")
-        if call.ok:
-            call.items[:] = [{key: vm.get(key) for key in PLACEMENT_FIELDS if key in vm}
-                             for vm in call.items if vm.get("hostid")]
-            call.extra["count"] = len(call.items)
+        call = self._run("listVirtualMachines.placement", "listVirtualMachines", params, "virtualmachine",
+                         keep=_placement_of)
+        if call.ok and not call.truncated:
             call.note = f"reduced to {', '.join(PLACEMENT_FIELDS)} of the VMs that have a host"
 
     def _find_vm(self, selector: str) -> dict[str, Any]:
@@ -224,6 +231,10 @@ class Collector:
             # the server matches `name` as a substring; keep the exact setting only
             call.items[:] = [item for item in call.items if item.get("name") == setting]
             call.extra["count"] = len(call.items)
+
+
+def _placement_of(vm: dict[str, Any]) -> dict[str, Any] | None:
+    return {key: vm[key] for key in PLACEMENT_FIELDS if key in vm} if vm.get("hostid") else None
 
 
 def _as_int(value: Any) -> int | None:

@@ -106,6 +106,10 @@ def facts_from_snapshot(folder: str | Path) -> tuple[list[Fact], list[str]]:
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             warnings.append(f"{path}: unreadable ({_reason(exc)}); its facts are missing")
             continue
+        if call.get("name") == PLACEMENT_CALL and call.get("truncated"):
+            # a partial listing would make hosts look emptier than CloudStack believes: use none of it
+            warnings.append(f"{path}: VM listing stopped at the page cap; per-host VM counts left unknown")
+            continue
         entry = loaded.setdefault(PLACEMENT if call.get("name") == PLACEMENT_CALL else command, [])
         for line, text, item in items:
             entry.append((item, Where(str(path), line, text, ts), call))
@@ -136,10 +140,14 @@ def assemble_facts(loaded: Loaded, bodies: dict[str, tuple[dict[str, Any], Where
         role = "current" if oid and oid == current_id else "requested" if oid and oid == requested_id else ""
         facts.append(offering_fact(item, where, role, vm))
     placed = loaded.get(PLACEMENT)
+    by_host: dict[Any, list[dict[str, Any]]] = {}
+    for vm_item, _, _ in placed or []:
+        if vm_item.get("state") in OCCUPYING:
+            by_host.setdefault(vm_item.get("hostid"), []).append(vm_item)
     for item, where, _ in loaded.get("listHosts", []):
         host = host_fact(item, where)
         if placed is not None:
-            on_host = [vm for vm, _, _ in placed if vm.get("hostid") == host.host_uuid and vm.get("state") in OCCUPYING]
+            on_host = by_host.get(host.host_uuid, [])
             host.running_vms = len(on_host)
             host.running_vm_memory = sum((as_int(vm.get("memory")) or 0) for vm in on_host) * MIB
             host.running_vm_names = tuple(sorted(str(vm.get("instancename") or vm.get("id")) for vm in on_host))

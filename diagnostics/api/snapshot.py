@@ -5,7 +5,8 @@ with one item per line, so a fact can cite `listHosts.json:3` and a reader sees 
 manifest (shaped like the probe's: format, tool, started/ended, one entry per call with status, duration_s,
 bytes, output, note) records the endpoint without credentials, each call's parameters (never apiKey/signature),
 its error if any, the sha256 of each file, and whether the snapshot is complete. Writing goes to a hidden sibling folder
-that is renamed into place, so a crash or an error leaves no half snapshot behind.
+that is renamed into place, so a crash or an error leaves no half snapshot behind. The folder stays 0700:
+it describes the cloud's inventory.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def build_manifest(collection: Collection, endpoint: str, source: str, target: T
             "items": len(call.items) if call.ok and call.item_key else None,
             "pages": call.pages, "bytes": call.size, "duration_s": round(call.duration_s, 3),
             "answered_at": _iso(call.answered_at), "http_status": call.http_status,
-            "error": call.error, "error_code": call.error_code, "note": call.note,
+            "error": call.error, "error_code": call.error_code, "truncated": call.truncated, "note": call.note,
         }
         if call.ok:
             entry["sha256"] = files[call.name]
@@ -99,7 +100,6 @@ def write_snapshot(out: Path, collection: Collection, endpoint: str, source: str
                 _write(tmp / f"{call.name}.json", data)
         manifest = build_manifest(collection, endpoint, source, target, started, finished, files)
         _write(tmp / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
-        os.chmod(tmp, 0o755)
         os.rename(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
