@@ -238,8 +238,9 @@ def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> 
         options: list[list[Fact | None]] = []
         for kind in others:
             joined: list[Fact | None] = list(bound_indexes[kind].joined(env.anchor_keys, env.anchor_at, rule.window))
-            if env.anchor_at is not None and len(joined) > limit:
-                joined.sort(key=lambda f: abs((_epoch(f.ts) or env.anchor_at) - env.anchor_at))  # type: ignore[union-attr,operator]
+            if len(joined) > limit:  # keep the nearest in time (the latest, for an anchor without a time)
+                at = env.anchor_at
+                joined.sort(key=lambda f: abs((_epoch(f.ts) or at) - at) if at is not None else -(_epoch(f.ts) or 0.0))  # type: ignore[union-attr]
                 joined = joined[:limit]
             options.append(joined or [None])
         for combination in itertools.product(*options):
