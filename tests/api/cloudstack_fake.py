@@ -231,9 +231,9 @@ class Handler(BaseHTTPRequestHandler):
             body = {"queryasyncjobresultresponse": job}
         elif command in ITEM_KEYS:
             key = ITEM_KEYS[command]
-            items = _filter(command, copy.deepcopy(state.data[command][key]), params)
+            items = _filter(command, state.data[command][key], params)
             page, size = int(params.get("page", "1")), int(params.get("pagesize", "500"))
-            chunk = items[(page - 1) * size: page * size]
+            chunk = copy.deepcopy(items[(page - 1) * size: page * size])
             inner: dict[str, Any] = {"count": len(items), key: chunk} if chunk else {}
             body = {f"{command.lower()}response": inner}
         else:
