@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -26,10 +27,21 @@ ORDER = ["schema", "title", "cloudstack_version", "format_generation", "vm", "tz
          "absent_findings", "root_cause", "follow"]
 
 
+SEQ_RE = re.compile(r"\b(\d+-\d{12,})\b")
+COMMANDS_RE = re.compile(r"Commands (\d{12,}) to Host (\d+)")
+
+
+def renumber(text: str, mapping: dict[str, str]) -> str:
+    """Apply a Seq renumbering to every `host-seq` token (and OperationTimedoutException's bare number)."""
+    text = SEQ_RE.sub(lambda m: mapping.get(m.group(1), m.group(1)), text)
+    return COMMANDS_RE.sub(lambda m: f"Commands {mapping.get(m.group(2) + '-' + m.group(1), m.group(2) + '-' + m.group(1)).split('-')[1]} to Host {m.group(2)}", text)
+
+
 def write(inc: dict, root: Path) -> None:
     folder = root / inc["name"]
     folder.mkdir(parents=True, exist_ok=True)
     records: dict[str, int] = {}
+    mapping = inc["scenario"].seq_map() if "scenario" in inc else {}
     for rel, content in {**inc.get("logs", {}), **inc.get("files", {})}.items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,11 +52,12 @@ def write(inc: dict, root: Path) -> None:
             text, n = content
             if n is not None:
                 records[rel] = n
-        data = text.encode("utf-8")
+        data = renumber(text, mapping).encode("utf-8")
         if rel.endswith(".gz"):
             data = gzip.compress(data, mtime=0)
         path.write_bytes(data)
-    exp = {"schema": "csdiag-expected/v1", **inc["expected"], "records": records}
+    exp = json.loads(renumber(json.dumps(inc["expected"]), mapping))
+    exp = {"schema": "csdiag-expected/v1", **exp, "records": records}
     exp = {k: exp[k] for k in ORDER if k in exp}
     (folder / "expected.json").write_text(json.dumps(exp, indent=2) + "\n")
 

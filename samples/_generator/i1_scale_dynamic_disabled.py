@@ -84,5 +84,5 @@ def build() -> dict:
         "root_cause": {"category": "scale_rejected", "step": "live_scale", "host": None},
         "follow": [{"logid": follow[3], "seq": follow[2], "files": ["management-server.log", "kvm01/agent.log"]}],
     }
-    return {"name": "scale-dynamic-disabled", "logs": {"management-server.log": s.mgmt, "kvm01/agent.log": s.agent_logs[4]},
+    return {"name": "scale-dynamic-disabled", "scenario": s, "logs": {"management-server.log": s.mgmt, "kvm01/agent.log": s.agent_logs[4]},
             "expected": expected}

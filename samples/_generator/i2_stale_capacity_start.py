@@ -203,5 +203,5 @@ def build() -> dict:
         "follow": [{"logid": "fc577e10", "seq": stop_seq, "files": ["management-server.log", "kvm01/agent.log"]},
                    {"logid": next(x[3] for x in s.sent if x[2] == seq88), "seq": seq88, "files": ["management-server.log", "kvm01/agent.log"]}],
     }
-    return {"name": "stale-capacity-start", "logs": {"management-server.log": s.mgmt, "kvm01/agent.log": s.agent_logs[4]},
-            "files": {"kvm01/free.txt": (free, None)}, "expected": expected}
+    return {"name": "stale-capacity-start", "scenario": s, "logs": {"management-server.log": s.mgmt, "kvm01/agent.log": s.agent_logs[4]},
+            "files": {"kvm01/free_-m.txt": (free, None)}, "expected": expected}

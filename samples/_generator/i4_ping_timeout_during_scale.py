@@ -27,6 +27,8 @@ def build() -> dict:
     start, end = datetime(2014, 3, 12, 9, 46, 12, 448000), datetime(2014, 3, 12, 10, 13, 58)
     link_down, link_up = datetime(2014, 3, 12, 9, 59, 31), datetime(2014, 3, 12, 10, 6, 29, 640000)
     s.ping_gaps[4] = [(link_down, link_up + timedelta(seconds=20))]
+    disconnect = datetime(2014, 3, 12, 10, 2, 17, 23000)
+    s.link_down[4] = (link_down, disconnect, link_up + timedelta(seconds=20))
     background(s, start, end, 55, [vm.uuid, ids.uuid(), ids.uuid()])
     a = s.agent_logs[4]
     # the agent keeps "sending" pings into the dead link; no response comes back
@@ -111,7 +113,8 @@ def build() -> dict:
     s.mgmt.add(t + 20 * MS, "WARN", "org.apache.cloudstack.alerts", tp, " alertType:: 7 // dataCenterId:: 1 // podId:: 1 // clusterId:: null // message:: Host disconnected, name: kvm01 (id:4), availability zone: ams1, pod: pod-a")
     t = emit(s, t + 40 * MS, "INFO", AM, tp, none, ["Host 4 is disconnecting with event AgentDisconnected"])
     t = emit(s, t, "DEBUG", AM, tp, none, ["The next status of agent 4is Disconnected, current status is Up", "Deregistering link for 4 with state Disconnected"])
-    s.mgmt.add(t + 2 * MS, "DEBUG", "com.cloud.agent.manager.AgentAttache", tp, f"Seq 4-{int(seq2.split('-')[1])}: Cancelling.")
+    for k, lost in enumerate(s.lost.get(4, [])):  # queued stats requests; the waiting scale is not cancelled
+        s.mgmt.add(t + (2 + k) * MS, "DEBUG", "com.cloud.agent.manager.AgentAttache", tp, f"Seq {lost}: Cancelling.")
     t = emit(s, t + 5 * MS, "DEBUG", AM, tp, none, [f"Sending Disconnect to listener: com.cloud.vm.VirtualMachineManagerImpl"])
 
     t3 = t2 + 9 * MS + timedelta(seconds=120, milliseconds=3)
@@ -179,7 +182,7 @@ def build() -> dict:
         "root_cause": {"category": "agent_connectivity", "step": "live_scale", "host": "kvm01"},
         "follow": [{"seq": seq1, "files": ["management-server.log", "kvm01/agent.log"]}],
     }
-    return {"name": "ping-timeout-during-scale", "logs": {"management-server.log": s.mgmt, "kvm01/agent.log": a}, "expected": expected}
+    return {"name": "ping-timeout-during-scale", "scenario": s, "logs": {"management-server.log": s.mgmt, "kvm01/agent.log": a}, "expected": expected}
 
 
 def S() -> timedelta:

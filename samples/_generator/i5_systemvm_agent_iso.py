@@ -138,4 +138,4 @@ def build() -> dict:
         "root_cause": {"category": "scale_rejected", "step": "live_scale", "host": None},
         "follow": [{"seq": follow_seq, "files": ["management-server.log", "v-2-VM/cloud.log"]}],
     }
-    return {"name": "systemvm-agent-iso", "logs": {"management-server.log": s.mgmt, "v-2-VM/cloud.log": cl}, "expected": expected}
+    return {"name": "systemvm-agent-iso", "scenario": s, "logs": {"management-server.log": s.mgmt, "v-2-VM/cloud.log": cl}, "expected": expected}

@@ -88,4 +88,4 @@ def build() -> dict:
         "root_cause": {"category": "resource_limit", "step": "live_scale", "host": None},
         "follow": [],
     }
-    return {"name": "journald-wrapped", "files": {"journal.txt": (text, n)}, "expected": expected}
+    return {"name": "journald-wrapped", "scenario": s, "files": {"journal.txt": (text, n)}, "expected": expected}

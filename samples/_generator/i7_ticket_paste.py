@@ -94,4 +94,4 @@ def build() -> dict:
         "root_cause": {"category": "scale_rejected", "step": "live_scale", "host": None},
         "follow": [],
     }
-    return {"name": "ticket-paste", "files": {"ticket.txt": (text, len(entries))}, "expected": expected}
+    return {"name": "ticket-paste", "scenario": s, "files": {"ticket.txt": (text, len(entries))}, "expected": expected}

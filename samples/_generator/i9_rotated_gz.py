@@ -153,5 +153,5 @@ def build() -> dict:
         "follow": [{"logid": next(x[3] for x in s.sent if x[2] == stop_seq), "seq": stop_seq,
                     "files": ["management-server.log.2025-03-09.gz", "kvm01/agent.log.2025-03-09.gz"]}],
     }
-    return {"name": "rotated-gz", "files": {"management-server.log.2025-03-09.gz": m_old, "management-server.log": m_new,
+    return {"name": "rotated-gz", "scenario": s, "files": {"management-server.log.2025-03-09.gz": m_old, "management-server.log": m_new,
                                             "kvm01/agent.log.2025-03-09.gz": a_old, "kvm01/agent.log": a_new}, "expected": expected}

@@ -96,6 +96,9 @@ class Scenario:
         self._thread_n = 10
         self.ping_gaps: dict[int, list[tuple[datetime, datetime]]] = {}
         self._job_uuids: dict[int, str] = {}
+        # host id -> (link dies, management disconnects the host, agent is back): stats stop reaching the agent
+        self.link_down: dict[int, tuple[datetime, datetime, datetime]] = {}
+        self.lost: dict[int, list[str]] = {}
         self.sent: list[tuple[datetime, int, str, str | None, str]] = []
 
     # ---------------------------------------------------------------- identities
@@ -126,6 +129,18 @@ class Scenario:
     def next_aseq(self, hid: int) -> str:
         self._aseq[hid] += 1
         return f"{hid}-{self._aseq[hid]}"
+
+    def seq_map(self) -> dict[str, str]:
+        """Old -> new Seq ids so that each host's management sequence grows with time.
+
+        Background traffic is generated before the incident itself, so Seq numbers were handed out out of time
+        order; the same set of numbers is reassigned in the order the commands were sent."""
+        out: dict[str, str] = {}
+        for hid in {h for _, h, *_ in self.sent}:
+            sends = sorted((t, seq) for t, h, seq, *_ in self.sent if h == hid)
+            numbers = sorted(int(seq.split("-")[1]) for _, seq in sends)
+            out.update({seq: f"{hid}-{n}" for (_, seq), n in zip(sends, numbers)})
+        return out
 
     def thread_no(self, lo: int = 1, hi: int = 50) -> int:
         return self.ids.rng.randrange(lo, hi)
@@ -217,7 +232,8 @@ class Scenario:
     # ---------------------------------------------------------------- background: a command to an agent and its answer
     def command(self, t: datetime, hid: int, thread: str, ctx: Ctx, cmd_class: str, cmd_body: dict, ans_class: str,
                 ans_body: dict, took: float = 0.05, agent_lines: list[tuple[str, str, str]] | None = None,
-                flags: str = "100011", answered: bool = True, agent_thread_no: int | None = None) -> str:
+                flags: str = "100011", answered: bool = True, agent_thread_no: int | None = None,
+                delivered: bool = True) -> str:
         """Send one command (management DEBUG trace, agent DEBUG trace with the same logid and Seq); returns the Seq."""
         seq = self.next_mseq(hid)
         payload = js([{cmd_class: cmd_body}])
@@ -227,7 +243,7 @@ class Scenario:
         self.sent.append((t, hid, seq, ctx.logid, cmd_class))
         self.mgmt.add(t, "DEBUG", rq, thread, self.cmd_line(seq, "Sending ", hid, flags, payload), ctx.ndc, ctx.logid)
         done = t + timedelta(seconds=took)
-        a = self.agent_logs.get(hid)
+        a = self.agent_logs.get(hid) if delivered else None
         n = agent_thread_no or self.thread_no(1, 6)
         athread = self.agent_thread(n)
         arrive = t + timedelta(milliseconds=self.ids.rng.randrange(2, 9))
@@ -264,12 +280,24 @@ class Scenario:
             self._vm_stats(t + timedelta(seconds=4) + self.ids.jitter(0, 0.3), free_mem_warn)
             t += timedelta(seconds=interval) + self.ids.jitter(-0.02, 0.02)
 
+    def _reach(self, hid: int, t: datetime) -> str:
+        """'up', 'dead' (sent into a dead link) or 'skip' (host disconnected, nothing is sent)."""
+        if hid not in self.link_down:
+            return "up"
+        down, disc, up = self.link_down[hid]
+        if down <= t < disc:
+            return "dead"
+        return "skip" if disc <= t < up else "up"
+
     def _host_stats(self, t: datetime) -> None:
         ctx = self.ctx()
         thread = f"StatsCollector-{self.thread_no(1, 5)}"
         self.mgmt.add(t, "DEBUG", "com.cloud.server.StatsCollector", thread, "HostStatsCollector is running...", ctx.ndc, ctx.logid)
         for h in self.hosts:
             t += timedelta(milliseconds=self.ids.rng.randrange(3, 14))
+            reach = self._reach(h.id, t)
+            if reach == "skip":
+                continue
             free_kb = int(h.total_mem / 1024 * self.ids.rng.uniform(0.25, 0.45))
             body = {"hostGuid": f"{h.uuid}-LibvirtComputingResource", "hostName": h.name, "hostId": h.id,
                     "wait": 0, "bypassHostMaintenance": False}
@@ -278,8 +306,11 @@ class Scenario:
                    "entityType": "host", "totalMemoryKBs": h.total_mem // 1024, "freeMemoryKBs": free_kb,
                    "cpuLoads": round(self.ids.rng.uniform(2, 14), 2)}, "result": True, "details": "", "wait": 0,
                    "bypassHostMaintenance": False}
-            self.command(t, h.id, thread, ctx, "com.cloud.agent.api.GetHostStatsCommand", body,
-                         "com.cloud.agent.api.GetHostStatsAnswer", ans, took=self.ids.rng.uniform(0.02, 0.09))
+            seq = self.command(t, h.id, thread, ctx, "com.cloud.agent.api.GetHostStatsCommand", body,
+                               "com.cloud.agent.api.GetHostStatsAnswer", ans, took=self.ids.rng.uniform(0.02, 0.09),
+                               answered=reach == "up", delivered=reach == "up")
+            if reach == "dead":
+                self.lost.setdefault(h.id, []).append(seq)
 
     def _vm_stats(self, t: datetime, free_mem_warn: bool) -> None:
         ctx = self.ctx()
@@ -290,6 +321,9 @@ class Scenario:
             if not names:
                 continue
             t += timedelta(milliseconds=self.ids.rng.randrange(3, 14))
+            reach = self._reach(h.id, t)
+            if reach == "skip":
+                continue
             body = {"vmNames": names, "hostGuid": f"{h.uuid}-LibvirtComputingResource", "hostName": h.name,
                     "wait": 0, "bypassHostMaintenance": False}
             stats = {n: {"vmName": n, "cpuUtilization": round(self.ids.rng.uniform(1, 80), 2), "numCPUs": 4,
@@ -297,9 +331,12 @@ class Scenario:
                          "entityType": "vm"} for n in names}
             lines = [("WARN", "com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
                       "Couldn't retrieve free memory, returning -1.") for _ in names] if free_mem_warn else []
-            self.command(t, h.id, thread, ctx, "com.cloud.agent.api.GetVmStatsCommand", body,
-                         "com.cloud.agent.api.GetVmStatsAnswer", {"vmStatsMap": stats, "result": True, "wait": 0,
-                         "bypassHostMaintenance": False}, took=self.ids.rng.uniform(0.05, 0.3), agent_lines=lines)
+            seq = self.command(t, h.id, thread, ctx, "com.cloud.agent.api.GetVmStatsCommand", body,
+                               "com.cloud.agent.api.GetVmStatsAnswer", {"vmStatsMap": stats, "result": True, "wait": 0,
+                               "bypassHostMaintenance": False}, took=self.ids.rng.uniform(0.05, 0.3), agent_lines=lines,
+                               answered=reach == "up", delivered=reach == "up")
+            if reach == "dead":
+                self.lost.setdefault(h.id, []).append(seq)
 
     # ---------------------------------------------------------------- background: HA heartbeat script on each agent
     def kvm_heartbeat(self, start: datetime, end: datetime, pool_ip: str = "10.20.0.40") -> None:
