@@ -81,7 +81,7 @@ def _error_from_body(command: str, status: int, payload: Any) -> ApiError | None
     text = " ".join(str(inner.get("errortext") or "").split())[:300]
     name = _ERROR_NAMES.get(code, "error")
     if code == 401:
-        return ApiError("auth", f"{command}: credentials rejected (HTTP {status}, {code} {name}: {text})",
+        return ApiError("auth", f"{command}: credentials rejected ({code}: {text})",
                         fatal=True, http_status=status, error_code=code)
     return ApiError("api", f"{command}: {code} {name}: {text}", http_status=status, error_code=code)
 

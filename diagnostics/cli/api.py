@@ -53,6 +53,8 @@ def api_snapshot(
         collection = Collector(client).collect(target)
     except CollectError as exc:
         hint = ""
+        if "credentials rejected" in str(exc):
+            hint = f"; check the apikey/secretkey from {creds.source}"
         if "TLS certificate" in str(exc) and not creds.config_verifycert:
             hint = " (the cmk profile sets verifycert=false; csdiag verifies unless told --insecure)"
         die(f"{exc}{hint}; nothing written", ExitCode.UNKNOWN)
