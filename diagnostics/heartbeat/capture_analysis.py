@@ -45,7 +45,7 @@ def analyze_capture(path: str, *, port: int = 8250, ping_interval: float = 60.0,
     span = [math.inf, -math.inf]
     try:
         with open(path, "rb") as fh:
-            report.port_segments = _scan(fh, info, port, threshold, flows, span)
+            report.port_segments = _scan(fh, info, port, threshold, burst_window(ping_interval), flows, span)
     except OSError as exc:
         info.problems.append(f"{path}: cannot read ({exc.strerror or exc})")
         info.damaged = True
@@ -66,7 +66,7 @@ def analyze_capture(path: str, *, port: int = 8250, ping_interval: float = 60.0,
         report.start, report.end = _utc(span[0]), _utc(span[1])
         report.duration_s = span[1] - span[0]
     for flow in flows:
-        flow.finish(span[1], threshold)
+        flow.finish(span[1])
     report.flows = [_flow_report(n, f) for n, f in enumerate(flows, 1)]
     report.reconnects = _link_reconnects(flows, report.flows)
     for fr in report.flows:
@@ -75,7 +75,12 @@ def analyze_capture(path: str, *, port: int = 8250, ping_interval: float = 60.0,
     return report
 
 
-def _scan(fh, info: CaptureInfo, port: int, threshold: float, flows: list[FlowState], span: list[float]) -> int:
+def burst_window(ping_interval: float) -> float:
+    """Agent segments closer than this belong to one burst (a tenth of the ping interval, at most 1 s)."""
+    return min(1.0, ping_interval / 10)
+
+
+def _scan(fh, info: CaptureInfo, port: int, threshold: float, burst: float, flows: list[FlowState], span: list[float]) -> int:
     """The hot loop. Returns how many TCP segments on `port` it saw."""
     index: dict[tuple[bytes, int, bytes, int], tuple[FlowState, bool]] = {}
     lo, hi = span
@@ -94,7 +99,7 @@ def _scan(fh, info: CaptureInfo, port: int, threshold: float, flows: list[FlowSt
         src, sport, dst, dport, seq, ack, flags, window, plen, head = seg
         hit = index.get((src, sport, dst, dport))
         if hit is None or (flags & SYN and not flags & ACK and _is_new_connection(hit[0], seq)):
-            flow = _new_flow(src, sport, dst, dport, flags, port, ts, frame)
+            flow = _new_flow(src, sport, dst, dport, flags, port, ts, frame, threshold, burst)
             flows.append(flow)
             a, s = (flow.agent_ip, flow.agent_port), (flow.server_ip, flow.server_port)
             index[(a[0], a[1], s[0], s[1])] = (flow, True)
@@ -102,7 +107,7 @@ def _scan(fh, info: CaptureInfo, port: int, threshold: float, flows: list[FlowSt
             from_agent = flow.agent_ip == src and flow.agent_port == sport
         else:
             flow, from_agent = hit
-        flow.update(ts, frame, from_agent, seq, ack, flags, window, plen, head, threshold)
+        flow.update(ts, frame, from_agent, seq, ack, flags, window, plen, head)
     span[0], span[1] = lo, hi
     return hits
 
@@ -112,15 +117,15 @@ def _is_new_connection(old: FlowState, syn_seq: int) -> bool:
     return old.closed or old.agent.isn != syn_seq
 
 
-def _new_flow(src: bytes, sport: int, dst: bytes, dport: int, flags: int, port: int, ts: float, frame: int) -> FlowState:
+def _new_flow(src: bytes, sport: int, dst: bytes, dport: int, flags: int, port: int, ts: float, frame: int, threshold: float, burst: float) -> FlowState:
     """Decide which end is the management server: the SYN's target, else the end on the heartbeat port."""
     if flags & SYN:
         server_is_dst = not flags & ACK
     else:
         server_is_dst = dport == port
     if server_is_dst:
-        return FlowState(src, sport, dst, dport, ts, frame)
-    return FlowState(dst, dport, src, sport, ts, frame)
+        return FlowState(src, sport, dst, dport, ts, frame, threshold, burst)
+    return FlowState(dst, dport, src, sport, ts, frame, threshold, burst)
 
 
 def _sides(agent: DirectionState, server: DirectionState, attr: str) -> tuple[str, ...]:

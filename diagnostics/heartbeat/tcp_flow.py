@@ -10,6 +10,9 @@ The heuristics are Wireshark's TCP analysis, cut down to what says something abo
   which is why it makes a flow inconclusive instead of faulty.
 The application heartbeat is the agent's data: CloudStack's management server resets its ping clock when
 an agent PingCommand arrives, so cadence and gaps are measured on agent -> server data segments.
+Silences (gaps) are measured between any two agent data segments. Cadence is measured between bursts:
+segments less than `burst_window` after the previous one (a TLS handshake flight, a ping split in two,
+an answer right behind a ping) belong to the same burst, so the median shows the ping period.
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ class FlowState:
     server_port: int
     first_ts: float
     first_frame: int
+    gap_threshold: float
+    burst_window: float
     syn_seen: bool = False
     last_ts: float = 0.0
     last_frame: int = 0
@@ -83,6 +88,7 @@ class FlowState:
     cadence: IntervalStats = field(default_factory=IntervalStats)
     last_ping_ts: float | None = None
     last_ping_frame: int = 0
+    burst_start_ts: float | None = None
     longest_gap: Gap | None = None
     gaps: list[Gap] = field(default_factory=list)
     gaps_dropped: int = 0
@@ -96,7 +102,7 @@ class FlowState:
             self.agent.fin_ts is not None and self.server.fin_ts is not None
         )
 
-    def update(self, ts: float, frame: int, from_agent: bool, seq: int, ack: int, flags: int, window: int, plen: int, head: bytes, gap_threshold: float) -> None:
+    def update(self, ts: float, frame: int, from_agent: bool, seq: int, ack: int, flags: int, window: int, plen: int, head: bytes) -> None:
         """Account one segment; the hot path, so plain attribute arithmetic only."""
         me, peer = (self.agent, self.server) if from_agent else (self.server, self.agent)
         if ts > self.last_ts:
@@ -174,12 +180,16 @@ class FlowState:
             self.tls.on_data(ts, from_agent, head)
         if from_agent:
             last = self.last_ping_ts
-            if last is not None and ts >= last:
-                interval = ts - last
-                self.cadence.add(interval)
-                if self.longest_gap is None or interval > self.longest_gap.duration:
+            if last is None:
+                self.burst_start_ts = ts
+            elif ts >= last:
+                silence = ts - last
+                if silence > self.burst_window:
+                    self.cadence.add(ts - self.burst_start_ts)
+                    self.burst_start_ts = ts
+                if self.longest_gap is None or silence > self.longest_gap.duration:
                     self.longest_gap = Gap(last, ts, self.last_ping_frame)
-                if interval > gap_threshold:
+                if silence > self.gap_threshold:
                     self._keep_gap(Gap(last, ts, self.last_ping_frame))
             self.last_ping_ts, self.last_ping_frame = ts, frame
 
@@ -189,7 +199,7 @@ class FlowState:
         else:
             self.gaps_dropped += 1
 
-    def finish(self, capture_end: float, gap_threshold: float) -> None:
+    def finish(self, capture_end: float) -> None:
         """Close the books at the end of the capture: a silence that is still running counts too."""
         self.tls.on_capture_end()
         if self.closed or self.last_ping_ts is None:
@@ -200,5 +210,5 @@ class FlowState:
         trailing = Gap(self.last_ping_ts, capture_end, self.last_ping_frame, trailing=True)
         if self.longest_gap is None or silence > self.longest_gap.duration:
             self.longest_gap = trailing
-        if silence > gap_threshold:
+        if silence > self.gap_threshold:
             self._keep_gap(trailing)
