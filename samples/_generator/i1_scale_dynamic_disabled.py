@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import traces
-from common import MS, background, checker_lines, poll, submit
-from render import Style, js
+from common import CM, MS, background, begin_work, emit, end_work, poll, release_lines, state_line, submit
+from render import GB, Style, js
 from world import Host, Scenario, Vm
 
 
@@ -18,8 +18,15 @@ def build() -> dict:
     vm = Vm(42, "i-2-42-VM", ids.uuid(), "web-prod-01")
     others = [ids.uuid() for _ in range(6)]
     start, end = datetime(2025, 3, 10, 13, 48, 2, 311000), datetime(2025, 3, 10, 14, 19, 40)
-    background(s, start, end, 70, [vm.uuid, *others], checker=checker_lines(s, {
-        4: (5, 1, 30000, 2000, 64424509440, 2147483648), 5: (4, 0, 22000, 0, 51539607552, 0)}))
+    stop61 = datetime(2025, 3, 10, 13, 58, 19)
+
+    def checker(t: datetime) -> dict[int, list[str]]:
+        k2 = s.steady_host_lines(s.host(5), 4, 0, 22000, 0, 48 * GB, 0)
+        if t < stop61:
+            return {4: s.steady_host_lines(kvm01, 5, 1, 30000, 2000, 60 * GB, 2 * GB), 5: k2}
+        return {4: s.steady_host_lines(kvm01, 4, 2, 26000, 6000, 56 * GB, 6 * GB), 5: k2}
+
+    background(s, start, end, 70, [vm.uuid, *others], checker=checker)
     s.other_job(datetime(2025, 3, 10, 13, 55, 40, 17000), 1198, 9, 7, "10.20.0.48",
                 f"command=createTags&resourceids={others[1]}&resourcetype=UserVm&tags[0].key=owner&tags[0].value=team-b&response=json",
                 "org.apache.cloudstack.api.command.user.tag.CreateTagsCmd",
@@ -30,6 +37,25 @@ def build() -> dict:
                 "org.apache.cloudstack.api.command.user.tag.DeleteTagsCmd",
                 {"resourceids": others[1], "resourcetype": "UserVm", "response": "json", "ctxUserId": "9", "ctxAccountId": "7", "cmdEventType": "DELETE_TAGS"},
                 'org.apache.cloudstack.api.response.SuccessResponse/null/{"success":true}')
+
+    # another tenant stops one of its VMs on kvm01: a normal work job (job-1195/job-1196) in the same file
+    vm61 = Vm(61, "i-5-61-VM", others[2], "build-agent-07", account="devops", account_id=5, user_id=6)
+    t = datetime(2025, 3, 10, 13, 58, 19, 540000)
+    jt, jc, t = submit(s, t, "10.20.0.48", f"command=stopVirtualMachine&id={vm61.uuid}&response=json", 1195,
+                       "org.apache.cloudstack.api.command.user.vm.StopVMCmd", vm61,
+                       {"id": vm61.uuid, "response": "json", "ctxUserId": "6", "ctxAccountId": "5", "cmdEventType": "VM.STOP", "uuid": vm61.uuid})
+    wt, wc, t = begin_work(s, t, jt, jc, 1195, 1196, "VmWorkStop", vm61, {})
+    t = emit(s, t, "DEBUG", CM, wt, wc, [state_line(s, vm61, "Running", "Stopping", "StopRequested", kvm01, kvm01, kvm01)])
+    s.command(t + 14 * MS, 4, wt, wc, "com.cloud.agent.api.StopCommand",
+              {"isProxy": False, "checkBeforeCleanup": False, "forceStop": False, "volumesToDisconnect": [], "vmName": vm61.name, "executeInSequence": False, "wait": 0, "bypassHostMaintenance": False},
+              "com.cloud.agent.api.StopAnswer", {"result": True, "wait": 0, "bypassHostMaintenance": False}, took=5.1)
+    s.vms_on[4].remove(vm61.name)
+    t += timedelta(seconds=5.2)
+    t = emit(s, t, "DEBUG", CM, wt, wc, [state_line(s, vm61, "Stopping", "Stopped", "OperationSucceeded", kvm01, None, kvm01)])
+    t = emit(s, t, "DEBUG", CM, wt, wc, release_lines(s, kvm01, 30000, 2000, 83200, 2.0, 4000, 60 * GB, 2 * GB, kvm01.total_mem, 4 * GB, True))
+    t = end_work(s, t, wt, wc, 1195, 1196, "VmWorkStop", vm61)
+    s.complete(t + 30 * MS, jt, jc, 1195, "SUCCEEDED", 0, "org.apache.cloudstack.api.response.UserVmResponse/virtualmachine/" + js({"id": vm61.uuid, "name": "build-agent-07", "state": "Stopped"}),
+               "org.apache.cloudstack.api.command.user.vm.StopVMCmd")
 
     # the operator looks the VM and the offerings up, then asks for a live scale to "Large" (4 vCPU, 8 GB)
     large = ids.uuid()
