@@ -1,7 +1,8 @@
-"""Clock offset of a host against this machine, from one `date +%s.%N` bracketed by send and receive times.
+"""Clock offset of a host against this machine, from `date +%s.%N` readings bracketed by send and receive times.
 
-The remote reading was taken somewhere inside [sent, received]; assuming the middle gives the offset,
-and half the round trip bounds the error. analyze subtracts the offset to put host times on our clock.
+Each remote reading was taken somewhere inside [sent, received]; assuming the middle gives the offset,
+and half the round trip bounds the error. Of several readings the tightest bracket wins (like NTP's
+minimum-delay filter). analyze subtracts the offset to put host times on our clock.
 """
 
 from __future__ import annotations
@@ -25,3 +26,9 @@ def clock_offset(sent_at: float, received_at: float, remote_output: str) -> Cloc
     if received_at < sent_at or remote != remote or remote in (float("inf"), float("-inf")):
         return None
     return ClockOffset(offset_s=remote - (sent_at + received_at) / 2.0, uncertainty_s=(received_at - sent_at) / 2.0)
+
+
+def best_clock_offset(samples: list[tuple[float, float, str]]) -> ClockOffset | None:
+    """The offset from the reading with the shortest round trip; None when no reading is usable."""
+    offsets = [offset for offset in (clock_offset(sent, received, text) for sent, received, text in samples) if offset]
+    return min(offsets, key=lambda offset: offset.uncertainty_s, default=None)

@@ -14,9 +14,8 @@ from typing import Callable
 import paramiko
 
 from diagnostics.probe.atomic_files import atomic_file, write_json_atomic
-from diagnostics.probe.clock import clock_offset
+from diagnostics.probe.clock import ClockOffset, best_clock_offset
 from diagnostics.probe.commands import (
-    CLOCK_COMMAND,
     MKTEMP,
     REMOVE_TEMP,
     SUDO_CHECK,
@@ -27,7 +26,7 @@ from diagnostics.probe.commands import (
     standard_commands,
 )
 from diagnostics.probe.connect import ConnectFailed, Session, open_session
-from diagnostics.probe.execute import Cancelled, ExecOutcome, exec_bounded
+from diagnostics.probe.execute import Cancelled, ExecOutcome, exec_bounded, exec_samples
 from diagnostics.probe.manifest import MANIFEST, STDERR_EXCERPT_CHARS, CommandResult, HostResult
 from diagnostics.probe.options import ProbeOptions, Target
 
@@ -152,6 +151,33 @@ def run_spec(session: Session, spec: CommandSpec, *, sudo: bool, folder: Path, c
     )
 
 
+def run_clock_spec(session: Session, spec: CommandSpec, *, folder: Path) -> tuple[CommandResult, ClockOffset | None]:
+    """Take spec.clock_samples readings through one running command; keep them in the output file."""
+    transport = session.client.get_transport()
+    line = remote_command_line(spec, sudo=False)
+    started = time.time()
+    try:
+        samples, outcome = exec_samples(transport, line, count=spec.clock_samples, deadline_s=spec.timeout + CLIENT_GRACE_S, byte_cap=spec.byte_cap)
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        if not transport.is_active():
+            raise
+        return _error_result(spec, line, False, started, f"could not run: {exc}"), None
+    with atomic_file(folder / spec.output) as sink:
+        sink.write("".join(f"{sample.text}\n" for sample in samples).encode("utf-8"))
+    clock = best_clock_offset([(sample.sent_at, sample.received_at, sample.text) for sample in samples])
+    status, timed_out = _status(outcome, spec)
+    if status == "ok" and clock is None:
+        status = "failed"
+    note = f"{len(samples)} readings, offset taken from the tightest round trip" if samples else None
+    command = CommandResult(
+        name=spec.name, command=line, status=status, rc=outcome.rc, duration_s=outcome.ended_at - outcome.started_at,
+        bytes=(folder / spec.output).stat().st_size, truncated=outcome.truncated, timed_out=timed_out,
+        started_at=outcome.started_at, ended_at=outcome.ended_at, stderr_excerpt=_excerpt(outcome.stderr),
+        output=spec.output, note=note,
+    )
+    return command, clock
+
+
 def _error_result(spec: CommandSpec, line: str, sudo: bool, started: float, note: str) -> CommandResult:
     now = time.time()
     return CommandResult(
@@ -256,23 +282,31 @@ def collect_host(
         for index, spec in enumerate(specs, start=1):
             notify(target.label, "collecting", f"{index}/{len(specs)} {spec.name}")
             sudo = wants_sudo(spec, forced=options.sudo, remote_uid=result.remote_uid, sudo_available=bool(result.sudo_available))
-            command = run_spec(session, spec, sudo=sudo, folder=folder, cancel=cancel)
+            if spec.clock_samples:
+                command, result.clock = run_clock_spec(session, spec, folder=folder)
+            else:
+                command = run_spec(session, spec, sudo=sudo, folder=folder, cancel=cancel)
             result.commands.append(command)
-            if spec.name == CLOCK_COMMAND and command.status == "ok":
-                result.clock = clock_offset(command.started_at, command.ended_at, (folder / spec.output).read_text(errors="replace"))
         result.status = "partial" if result.failed_commands else "ok"
     except ConnectFailed as exc:
         result.status, result.error = exc.status, str(exc)
     except Cancelled:
         result.status, result.error = "cancelled", f"{target.label}: interrupted"
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        result.status, result.error = "error", f"{target.label}: connection lost: {exc or type(exc).__name__}"
+        alive = session is not None and session.client.get_transport() is not None and session.client.get_transport().is_active()
+        what = f"cannot write into {folder}" if alive and isinstance(exc, OSError) else "connection lost"
+        result.status, result.error = "error", f"{target.label}: {what}: {exc or type(exc).__name__}"
+    except Exception as exc:  # a bug must cost one host, not the whole run
+        result.status, result.error = "error", f"{target.label}: internal error: {type(exc).__name__}: {exc} (please report this)"
     finally:
         if session is not None:
             session.close()
         result.ended_at = time.time()
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(folder / MANIFEST, result.to_json())
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(folder / MANIFEST, result.to_json())
+    except OSError as exc:
+        result.status, result.error = "error", f"{target.label}: cannot write {folder / MANIFEST}: {exc.strerror or exc}"
     notify(target.label, result.status, summary(result))
     return result
 
@@ -286,7 +320,7 @@ def summary(result: HostResult) -> str:
     if failed:
         text += "; failed: " + ", ".join(f"{command.name} ({command.status}, rc={command.rc})" for command in failed)
     if result.clock is not None:
-        text += f"; clock offset {result.clock.offset_s:+.3f} s (+/- {result.clock.uncertainty_s:.3f})"
+        text += f"; clock offset {result.clock.offset_s:+.3f} s (+/- {result.clock.uncertainty_s * 1000:.1f} ms)"
     if result.sudo_note and result.sudo_available is False:
         text += f"; {result.sudo_note}"
     return text

@@ -35,7 +35,10 @@ class CommandSpec:
     """One allow-listed command.
 
     script: a POSIX sh snippet (arguments already shlex-quoted). With remote_file set, `$1` is a private
-    temp folder on the host and the script writes "$1/<output>", which is then fetched over SFTP. ok_rcs: exit codes that mean success (a capture stopped by `timeout` ends 124).
+    temp folder on the host and the script writes "$1/<output>", which is then fetched over SFTP.
+    clock_samples: the script answers one clock reading per newline on its stdin; the runner asks that
+    many times and derives the clock offset. ok_rcs: exit codes that mean success (a capture stopped
+    by `timeout` ends 124).
     """
 
     name: str
@@ -47,6 +50,7 @@ class CommandSpec:
     remote_file: bool = False
     stop_signal: str = "TERM"
     ok_rcs: tuple[int, ...] = (0,)
+    clock_samples: int = 0
 
 
 def remote_command_line(spec: CommandSpec, *, sudo: bool, args: tuple[str, ...] = ()) -> str:
@@ -102,7 +106,8 @@ def standard_commands(
 ) -> tuple[CommandSpec, ...]:
     """The allow-list, in run order. `date` comes first so the clock offset is measured before the slow parts."""
     specs = [
-        CommandSpec(name="date", script="date +%s.%N", output="date.txt", timeout=10, byte_cap=4096),
+        # One reading per newline we send: see clock.py and execute.exec_samples.
+        CommandSpec(name="date", script="while read -r _; do date +%s.%N || exit; done", output="date.txt", timeout=10, byte_cap=4096, clock_samples=5),
         CommandSpec(name="uptime", script="uptime", output="uptime.txt", timeout=10, byte_cap=4096),
         CommandSpec(name="free_b", script="free -b", output="free-b.txt", byte_cap=64 * 1024),
         CommandSpec(name="free_m", script="free -m", output="free-m.txt", byte_cap=64 * 1024),
@@ -158,7 +163,6 @@ def standard_commands(
 
 
 # Helper commands the runner itself needs, also read-only (rm only removes our own mktemp file).
-CLOCK_COMMAND = "date"
 WHOAMI = CommandSpec(name="whoami", script="id -u", output="", timeout=10, byte_cap=64)
 SUDO_CHECK = CommandSpec(name="sudo_check", script="sudo -n true", output="", timeout=10, byte_cap=4096)
 TEMP_PREFIX = "csdiag-probe."

@@ -121,10 +121,10 @@ def _connect_one(target: Target, options: ProbeOptions, sock: paramiko.Channel |
         )
     except HostKeyRefused as exc:
         client.close()
-        raise ConnectFailed("refused", str(exc)) from None
+        raise ConnectFailed("refused", f"{name}: {exc}") from None
     except paramiko.BadHostKeyException as exc:
         client.close()
-        raise ConnectFailed("refused", changed_key_message(name, exc.key, exc.expected_key, options.known_hosts)) from None
+        raise ConnectFailed("refused", f"{name}: {changed_key_message(exc.key, exc.expected_key, options.known_hosts)}") from None
     except paramiko.PasswordRequiredException:
         client.close()
         raise ConnectFailed("refused", f"{name}: the identity file is encrypted; load it into ssh-agent instead") from None

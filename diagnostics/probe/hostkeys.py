@@ -32,16 +32,18 @@ class HostKeyRefused(Exception):
 
 
 def unknown_key_message(host: str, key: paramiko.PKey, known_hosts: Path) -> str:
+    """`host` is the known_hosts name paramiko looked up ([addr]:port for a port other than 22)."""
     return (
-        f"host key of {host} is not in {known_hosts}: {key.get_name()} {fingerprint(key)}; "
-        "refusing (check the fingerprint, then rerun with --accept-new-host-key)"
+        f"unknown host key {key.get_name()} {fingerprint(key)} ({host} is not in {known_hosts}); "
+        "refusing: check the fingerprint, then rerun with --accept-new-host-key"
     )
 
 
-def changed_key_message(host: str, got: paramiko.PKey, expected: paramiko.PKey, known_hosts: Path) -> str:
+def changed_key_message(got: paramiko.PKey, expected: paramiko.PKey | None, known_hosts: Path) -> str:
+    known = f"{expected.get_name()} {fingerprint(expected)}" if expected is not None else "another key"
     return (
-        f"host key of {host} CHANGED: offered {got.get_name()} {fingerprint(got)}, "
-        f"{known_hosts} has {expected.get_name()} {fingerprint(expected)}; refusing (possible man-in-the-middle)"
+        f"host key CHANGED: offered {got.get_name()} {fingerprint(got)}, {known_hosts} has {known}; "
+        "refusing (possible man-in-the-middle)"
     )
 
 

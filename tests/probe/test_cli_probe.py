@@ -120,3 +120,13 @@ def test_bad_arguments_are_one_line_and_exit_3(args, message):
     run = csdiag(*args)
     assert run.returncode == 3
     assert run.stderr.splitlines()[0].startswith(message)
+
+
+def test_an_output_folder_that_cannot_be_created_is_one_line(tmp_path, sshd, client_key, known_hosts):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+
+    run = csdiag("--identity", str(client_key), "--known-hosts", str(known_hosts), "--out", str(blocker / "out"), sshd.target)
+
+    assert run.returncode == 3 and "Traceback" not in run.stderr
+    assert run.stderr.splitlines() == [f"csdiag: --out {blocker / 'out'}: Not a directory"]

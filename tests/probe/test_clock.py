@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from diagnostics.probe import clock_offset
+from diagnostics.probe.clock import best_clock_offset
 
 
 def test_a_host_ten_seconds_ahead():
@@ -31,3 +32,10 @@ def test_the_true_offset_lies_within_the_uncertainty(sent, round_trip, true_offs
     remote_reading = sent + where * round_trip + true_offset  # the host read its clock somewhere in the round trip
     offset = clock_offset(sent, received, f"{remote_reading:.9f}")
     assert abs(offset.offset_s - true_offset) <= offset.uncertainty_s + 1e-5
+
+
+def test_the_tightest_round_trip_wins_and_unusable_readings_are_skipped():
+    samples = [(100.0, 100.4, "105.3"), (101.0, 101.002, "106.0015"), (102.0, 102.001, "garbage"), (103.0, 103.01, "108.0")]
+    best = best_clock_offset(samples)
+    assert best.offset_s == pytest.approx(5.0005) and best.uncertainty_s == pytest.approx(0.001)
+    assert best_clock_offset([(1.0, 2.0, "x")]) is None and best_clock_offset([]) is None
