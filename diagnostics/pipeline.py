@@ -115,6 +115,17 @@ def iter_log_records(item: Input, opts: ReadOptions, stats: LogStats, progress: 
         progress(display_name(item.path), stats.read.bytes_read - last)
 
 
+def log_facts(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None = None) -> Iterator[Fact]:
+    """Facts of one log: the keyword scanner for plain log4j files, the exact reader for the rest (stdin too)."""
+    from diagnostics.facts.scan import available, can_scan, scan_facts
+    from diagnostics.sources.files import sniff_text
+
+    if item.path != "-" and available() and can_scan(sniff_text(item.path)[:200]):
+        stats.notes.append("fast scan: records around fact keywords were parsed; record counts are header lines")
+        return scan_facts(item.path, opts, stats, progress)
+    return facts_from_records(iter_log_records(item, opts, stats, progress), ExtractContext())
+
+
 def collect(
     paths: list[str],
     *,
@@ -160,7 +171,7 @@ def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: 
     try:
         if item.kind == "log":
             stats = LogStats(display_name(item.path))
-            facts = list(facts_from_records(iter_log_records(item, opts, stats, progress), ExtractContext()))
+            facts = list(log_facts(item, opts, stats, progress))
             record.update(stats.to_dict())
             record["facts"] = len(facts)
             out.facts.extend(facts)

@@ -10,31 +10,27 @@ from collections.abc import Iterable, Iterator
 from datetime import timezone, tzinfo
 
 from diagnostics.facts import agent, alerts, api_calls, capacity, insufficient, jobs, libvirt, limits, planner, scaling, vm_state  # noqa: F401  (register)
-from diagnostics.facts.registry import EXTRACTORS, FLUSHERS, ExtractContext, all_keywords, keyword_regex
+from diagnostics.facts.keywords import EXTRACTORS_OF, found_in
+from diagnostics.facts.registry import EXTRACTORS, FLUSHERS, ExtractContext
 from diagnostics.model import Fact, Record
 
-_HEAD_RE = keyword_regex(all_keywords())
-_TRACE_EXTRACTORS = [e for e in EXTRACTORS if e.in_trace]
-_TRACE_RE = keyword_regex(k for e in _TRACE_EXTRACTORS for k in e.keywords)
+_ORDER = {ext: i for i, ext in enumerate(EXTRACTORS)}
 TRACE_LINES = 60  # how deep into a stack trace extractors look
 
 
 def extract_record(rec: Record, ctx: ExtractContext) -> list[Fact]:
-    """All facts of one record."""
-    msg = rec.message
-    head_hit = _HEAD_RE.search(msg) is not None
-    trace = "\n".join(rec.extra[:TRACE_LINES]) if rec.extra else ""
-    trace_hit = bool(trace) and _TRACE_RE.search(trace) is not None
-    if not head_hit and not trace_hit:
+    """All facts of one record: the keywords found pick the extractors, which run in registration order."""
+    chosen = {ext for i in found_in(rec.message) for ext in EXTRACTORS_OF[i]}
+    if rec.extra:
+        trace = "\n".join(rec.extra[:TRACE_LINES])
+        chosen.update(ext for i in found_in(trace) for ext in EXTRACTORS_OF[i] if ext.in_trace)
+    if not chosen:
         return []
     out: list[Fact] = []
-    for ext in EXTRACTORS:
-        if (head_hit and any(k in msg for k in ext.keywords)) or (
-            trace_hit and ext.in_trace and any(k in trace for k in ext.keywords)
-        ):
-            produced = ext.func(rec, ctx)
-            if produced:
-                out.extend(produced)
+    for ext in sorted(chosen, key=_ORDER.__getitem__):
+        produced = ext.func(rec, ctx)
+        if produced:
+            out.extend(produced)
     return out
 
 

@@ -43,7 +43,14 @@ def _unescape(text: str) -> str:
         return text
 
 
-@extractor("Seq ")
+# Commands of a VM's life; stats and ping traffic (most `Seq` lines) is never looked at.
+COMMANDS_OF_INTEREST = ("StartCommand", "StartAnswer", "StopCommand", "StopAnswer", "ScaleVmCommand", "ScaleVmAnswer",
+                        "MigrateCommand", "MigrateAnswer", "PrepareForMigrationCommand", "RebootCommand", "RebootAnswer",
+                        "UnPlugNicCommand", "PlugNicCommand")
+SEQ_ACTIONS = ("Timed out on", "Cancelling.", "Unable to send due to", "Received after timeout", "Waited too long")
+
+
+@extractor(*COMMANDS_OF_INTEREST, *SEQ_ACTIONS)
 def agent_command(rec: Record, ctx: ExtractContext):
     msg = rec.message
     m = _SEQ_RE.search(msg, 0, 200)
@@ -151,6 +158,8 @@ def management_link_event(rec: Record, ctx: ExtractContext):
     kw = {}
     if event == "behind_on_ping":
         kw["host_ids"] = parse_id_list(msg.split(":", 1)[-1])
+        if not kw["host_ids"]:
+            return None  # the monitor's routine "[]": nobody is behind
         if len(kw["host_ids"]) == 1:
             kw["host_id"] = kw["host_ids"][0]
     elif event == "disconnecting":

@@ -10,17 +10,18 @@ from diagnostics.model import Record
 from diagnostics.model.log_facts import ApiCall
 
 # Only the commands that matter to an offering change; list* polling would drown everything else.
-LIFECYCLE_COMMANDS = {
-    "scalevirtualmachine", "changeserviceforvirtualmachine", "upgradevirtualmachine", "startvirtualmachine",
-    "stopvirtualmachine", "rebootvirtualmachine", "migratevirtualmachine", "migratevirtualmachinewithvolume",
-    "deployvirtualmachine", "destroyvirtualmachine", "expungevirtualmachine", "recovervirtualmachine",
-    "updatevirtualmachine", "updateconfiguration", "updatehost", "preparehostformaintenance",
-    "cancelhostmaintenance", "reconnecthost", "updateresourcelimit",
-}
+LIFECYCLE = (
+    "scaleVirtualMachine", "changeServiceForVirtualMachine", "upgradeVirtualMachine", "startVirtualMachine",
+    "stopVirtualMachine", "rebootVirtualMachine", "migrateVirtualMachine", "migrateVirtualMachineWithVolume",
+    "deployVirtualMachine", "destroyVirtualMachine", "expungeVirtualMachine", "recoverVirtualMachine",
+    "updateVirtualMachine", "updateConfiguration", "updateHost", "prepareHostForMaintenance",
+    "cancelHostMaintenance", "reconnectHost", "updateResourceLimit",
+)
+LIFECYCLE_COMMANDS = {c.lower() for c in LIFECYCLE}
 _REQ_RE = re.compile(r"(?:===(START|END)===\s+)?(?P<ip>[\d.:a-fA-F]+) -- (?:GET|POST)\s+(?P<query>\S*command=\S+)(?:\s+(?P<status>\d{3})\b)?")
 
 
-@extractor("command=")
+@extractor(*(f"command={c}" for c in LIFECYCLE))
 def api_call(rec: Record, ctx: ExtractContext):
     m = _REQ_RE.search(rec.message)
     if m is None:

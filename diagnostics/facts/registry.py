@@ -22,6 +22,7 @@ class ExtractContext:
     open_checks: dict[str, Any] = field(default_factory=dict)
     seen: set[tuple] = field(default_factory=set)
     nic_macs: dict[tuple[str, int], str] = field(default_factory=dict)
+    scan_seen: set[bytes] = field(default_factory=set)  # the fast scanner's cheap de-duplication (see facts.scan)
 
     def once(self, key: tuple) -> bool:
         """True the first time `key` is seen (for facts that repeat thousands of times, like pings)."""
@@ -73,6 +74,18 @@ def base(rec: Record, **fields: Any) -> dict[str, Any]:
     }
     out.update(fields)
     return out
+
+
+def extractors_by_keyword(in_trace_only: bool = False) -> dict[str, list[Extractor]]:
+    index: dict[str, list[Extractor]] = {}
+    for ext in EXTRACTORS:
+        if in_trace_only and not ext.in_trace:
+            continue
+        for kw in ext.keywords:
+            bucket = index.setdefault(kw, [])
+            if ext not in bucket:
+                bucket.append(ext)
+    return index
 
 
 def all_keywords() -> list[str]:

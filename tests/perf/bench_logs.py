@@ -1,0 +1,105 @@
+"""Benchmark: fact extraction, `analyze` and `timeline --format json` on a >= 1 GiB management-server.log.
+
+    python tests/perf/bench_logs.py [--size-mib 1024] [--profile production|busy] [--keep]
+
+Builds the log under tests/perf/data/ (git-ignored) with make_log.py, then reports MB/s, lines/s and peak RSS of
+each step in its own process, next to `grep -c` of one keyword on the same file. Not a test: nothing here fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHILD_STEPS = {
+    "facts (fast scan)": "scan",
+    "facts (exact reader)": "exact",
+    "analyze --format json": "analyze",
+}
+
+
+def child(mode: str, path: str) -> None:
+    """Run one step in this process and print its figures as JSON."""
+    from datetime import timezone
+
+    from diagnostics.facts import facts_from_records
+    from diagnostics.facts.scan import scan_facts
+    from diagnostics.logs.reader import LogStats, ReadOptions, read_records
+
+    start = time.perf_counter()
+    stats = LogStats(path)
+    opts = ReadOptions(tz=timezone.utc, tz_name="UTC")
+    if mode == "scan":
+        n = sum(1 for _ in scan_facts(path, opts, stats))
+    elif mode == "exact":
+        n = sum(1 for _ in facts_from_records(read_records(path, opts, stats)))
+    else:
+        from diagnostics.analysis import analyze_paths
+
+        doc = analyze_paths([path], tz=timezone.utc).document
+        n = doc["summary"]["facts"]
+    elapsed = time.perf_counter() - start
+    print(json.dumps({"seconds": elapsed, "facts": n, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def run_child(mode: str, path: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", mode, path], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed_command(argv: list[str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        subprocess.run(argv, stdout=sink, stderr=subprocess.DEVNULL, check=False)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(after, before) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size-mib", type=float, default=1024)
+    ap.add_argument("--profile", default="production", choices=["production", "busy"])
+    ap.add_argument("--skip-exact", action="store_true", help="skip the slow exact reader on the big file")
+    ap.add_argument("--child", nargs=2, metavar=("MODE", "PATH"))
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    sys.path.insert(0, HERE)
+    from make_log import build
+
+    data = os.path.join(HERE, "data")
+    os.makedirs(data, exist_ok=True)
+    path = os.path.join(data, f"management-server-{args.profile}-{int(args.size_mib)}MiB.log")
+    if not os.path.exists(path):
+        print(f"building {path} ...", flush=True)
+        build(path, int(args.size_mib * (1 << 20)), profile=args.profile)
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
+    print(f"file: {size / (1 << 20):.0f} MiB, {lines} lines, profile {args.profile}")
+    rows = []
+    seconds, rss = timed_command(["grep", "-c", "InsufficientServerCapacityException", path])
+    rows.append(("grep -c keyword", seconds, rss, None))
+    for label, mode in CHILD_STEPS.items():
+        if mode == "exact" and args.skip_exact:
+            continue
+        r = run_child(mode, path)
+        rows.append((label, r["seconds"], r["rss_mib"], r["facts"]))
+    seconds, rss = timed_command([sys.executable, "-m", "diagnostics", "timeline", path, "--format", "json", "--tz", "UTC"])
+    rows.append(("timeline --format json > /dev/null", seconds, rss, None))
+    print(f"{'step':38} {'MB/s':>8} {'lines/s':>12} {'peak RSS MiB':>13} {'facts':>8}")
+    for label, seconds, rss, facts in rows:
+        print(f"{label:38} {size / seconds / 1e6:8.1f} {lines / seconds:12.0f} {rss:13.0f} {facts if facts is not None else '':>8}")
+
+
+if __name__ == "__main__":
+    main()
