@@ -12,7 +12,6 @@ import typer
 
 from diagnostics.cli.common import ExitCode, stdout_console, warn
 from diagnostics.probe import HostResult, ProbeOptions, parse_since, run_probe
-from diagnostics.probe.collect import summary
 from diagnostics.probe.options import DEFAULT_PARALLEL, PASSWORD_ENV
 from diagnostics.probe.plan import plan_lines
 from diagnostics.probe.run import default_out_dir, resolve_targets

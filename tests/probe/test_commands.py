@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from datetime import datetime, timedelta
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
