@@ -137,6 +137,10 @@ def collect(
     ping_timeout: float = 2.5,
     progress: Progress | None = None,
 ) -> Collected:
+    if tz is None:
+        from diagnostics.sources.timezones import resolve_tz
+
+        tz, tz_name = resolve_tz(None)
     out = Collected(tz_name=tz_name)
     with opened_inputs(paths, host_evidence) as (found, notes):
         out.notes.extend(notes)

@@ -114,6 +114,7 @@ def _event(rec: Record, event: str, side: str, host=None, **kw) -> AgentEvent:
 _MGMT_EVENTS = (
     ("Found the following agents behind on ping", "behind_on_ping"),
     ("Ping timeout for agent", "ping_timeout"),
+    ("Ping timeout for host", "ping_timeout"),
     ("is disconnecting with event", "disconnecting"),
     ("Investigating why host", "investigating"),
     ("Agent is disconnected but the host is still up", "disconnected_host_up"),
@@ -127,6 +128,7 @@ _MGMT_EVENTS = (
 )
 _AGENT_EVENTS = (
     ("Lost connection to host:", "lost_connection"),
+    ("Lost connection to the server", "lost_connection"),
     ("Reconnecting to host:", "reconnecting"),
     ("Connected to the host:", "connected"),
     ("Unable to connect to remote: is there a server running on port", "connect_failed"),
@@ -155,6 +157,12 @@ def management_link_event(rec: Record, ctx: ExtractContext):
     else:
         return _agent_unavailable(rec)
     host = find_host(msg)
+    if host is None:
+        m = re.search(r"(?:still up: |for host |why host |Host )(\d+)(?:-([A-Za-z][\w.-]*))?\b", msg)
+        if m:
+            from diagnostics.facts.entities import HostRef
+
+            host = HostRef(int(m.group(1)), m.group(2))
     kw = {}
     if event == "behind_on_ping":
         kw["host_ids"] = parse_id_list(msg.split(":", 1)[-1])

@@ -15,7 +15,8 @@ LIFECYCLE = (
     "stopVirtualMachine", "rebootVirtualMachine", "migrateVirtualMachine", "migrateVirtualMachineWithVolume",
     "deployVirtualMachine", "destroyVirtualMachine", "expungeVirtualMachine", "recoverVirtualMachine",
     "updateVirtualMachine", "updateConfiguration", "updateHost", "prepareHostForMaintenance",
-    "cancelHostMaintenance", "reconnectHost", "updateResourceLimit",
+    "cancelHostMaintenance", "reconnectHost", "updateResourceLimit", "scaleSystemVm", "upgradeSystemVm",
+    "startSystemVm", "stopSystemVm", "rebootSystemVm", "migrateSystemVm",
 )
 LIFECYCLE_COMMANDS = {c.lower() for c in LIFECYCLE}
 _REQ_RE = re.compile(r"(?:===(START|END)===\s+)?(?P<ip>[\d.:a-fA-F]+) -- (?:GET|POST)\s+(?P<query>\S*command=\S+)(?:\s+(?P<status>\d{3})\b)?")

@@ -153,7 +153,7 @@ def capacity_checks_left_open(ctx: ExtractContext):
 
 _RELEASE_RE = re.compile(
     r"release (cpu|mem) from host: (?P<host>.+?), old used: " + _SIZE.replace("(", "(?P<old_used>", 1)
-    + r", reserved: " + _SIZE.replace("(", "(?P<old_res>", 1)
+    + r", ?reserved: ?" + _SIZE.replace("(", "(?P<old_res>", 1)
     + r", (?:actual total: -?\d+, total with overprovisioning: |total: )" + _SIZE.replace("(", "(?P<total>", 1)
     + r"; new used: " + _SIZE.replace("(", "(?P<new_used>", 1) + r", ?reserved: ?" + _SIZE.replace("(", "(?P<new_res>", 1)
 )

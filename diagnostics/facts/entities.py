@@ -21,6 +21,7 @@ _VMNAME_JSON_RE = re.compile(r'"vmName":"([^"]+)"')
 _HOST_JSON_RE = re.compile(r'Host \{"id":(\d+)(?:,"uuid":"([^"]*)")?(?:,"name":"([^"]*)")?')
 _HOST_OLD_RE = re.compile(r"Host\[-(\d+)-\w+\]")
 _HOST_BRACE_RE = re.compile(r"Host \{id: (\d+), name: ([^,}]+)(?:, uuid: ([^,}]+))?")
+_HOST_BARE_RE = re.compile(r"^(\d+)(?:-([A-Za-z][\w.-]*))?(?:$|[\s,])")
 _HOST_IDNAME_RE = re.compile(r"(?:Routing host|via:|host) (\d+)\(([^)]+)\)")
 
 _SIZE_RE = re.compile(r"(?:\(\s*-?[\d.,]+\s*(?:bytes|KB|MB|GB|TB|PB)\)\s*)?(-?\d+)")
@@ -75,6 +76,9 @@ def find_host(text: str) -> HostRef | None:
         return HostRef(int(m.group(1)), m.group(2).strip(), (m.group(3) or "").strip() or None)
     m = _HOST_IDNAME_RE.search(text)
     if m:
+        return HostRef(int(m.group(1)), m.group(2))
+    m = _HOST_BARE_RE.match(text.strip())
+    if m:  # 4.15-era `Checking if host: 4 has ...` / `... still up: 4-kvm01`
         return HostRef(int(m.group(1)), m.group(2))
     return None
 

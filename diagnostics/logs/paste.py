@@ -93,13 +93,18 @@ def _wrap_width(lines: list[str]) -> int | None:
     """The width W such that several W-long lines are followed by a line that cannot start anything."""
     lengths: Counter[int] = Counter()
     for cur, nxt in zip(lines, lines[1:]):
-        if len(cur) >= 40 and nxt and not _RECORD_START_RE.match(nxt) and not _FRAME_START_RE.match(nxt):
+        if len(cur) >= 40 and nxt and not _RECORD_START_RE.match(nxt) and not _FRAME_START_RE.match(nxt) and not _linked(cur):
             lengths[len(cur)] += 1
     if not lengths:
         return None
     width, count = lengths.most_common(1)[0]
-    longer = sum(1 for line in lines if len(line) > width)
+    # links added by the page after wrapping make those lines longer: they do not disprove a width
+    longer = sum(1 for line in lines if len(line) > width and not _linked(line))
     return width if count >= 2 and longer == 0 else None
+
+
+def _linked(line: str) -> bool:
+    return MD_LINK_RE.search(line) is not None or ANGLE_LINK_RE.search(line) is not None
 
 
 def repair_paste(lines: Iterable[str], width: int | None, repairs: PasteRepairs) -> Iterator[str]:

@@ -85,8 +85,8 @@ def build() -> dict:
         "cloudstack_version": "4.17.2", "format_generation": "paste", "vm": vm.name, "tz": "UTC",
         "facts": [
             {"kind": "api_call", "command": "scaleVirtualMachine", "phase": "start"},
-            {"kind": "scale_error", "reason": "scale_down_running", "new_memory": 4096, "new_cpu": 2, "new_speed": 2000,
-             "current_memory": 8192, "current_cpu": 4, "current_speed": 2000},
+            {"kind": "scale_error", "reason": "scale_down_running", "new_memory": 4096 << 20, "new_cpu": 2, "new_speed": 2000,
+             "current_memory": 8192 << 20, "current_cpu": 4, "current_speed": 2000},
             {"kind": "async_job", "phase": "complete", "job": 3391, "status": "FAILED", "result_code": 530},
         ],
         "findings": [{"category": "scale_rejected"}],
