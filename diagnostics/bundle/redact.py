@@ -25,32 +25,49 @@ from dataclasses import dataclass, field
 
 MARK = "***REDACTED***"
 
-# Names whose value is a secret, matched at the END of a key (`db.cloud.password`, `vncPassword`, `apiKey`).
-_SECRET_SUFFIX = (
-    r"(?:password|passwd|passphrase|secret|secretkey|secret_key|apikey|api_key|sessionkey|session_key"
-    r"|accesskey|access_key|privatekey|private_key|token|keypass|storepass)"
+# Names whose value is a secret, matched at the END of a key (`db.cloud.password`, `vncPassword`, `apiKey`),
+# case-insensitively. Checked in Python on candidate `key=value` pairs: one generic regex finds the pairs, which is
+# much faster than a regex that tries every secret name at every position of a multi-GB log.
+SECRET_SUFFIXES = (
+    "password", "passwd", "passphrase", "secret", "secretkey", "secret_key", "apikey", "api_key", "sessionkey",
+    "session_key", "accesskey", "access_key", "privatekey", "private_key", "token", "keypass", "storepass",
 )
-# Keys that are secret only as a whole word (a suffix match would hit `signatureVersion`-like harmless keys anyway).
-_SECRET_WHOLE = r"(?:signature|sessionid)"
-_KEY = rf"(?:[\w.\-]*?{_SECRET_SUFFIX}|{_SECRET_WHOLE})"
+# Secret only as the whole key (a suffix match would also hit harmless keys).
+SECRET_WHOLE = frozenset({"signature", "sessionid"})
 
-# `key=value` in query strings, command lines, Java toString, apilog audit prefix. Values already marked are skipped.
-_PARAM = re.compile(
-    rf"(?i)(?<![\w.\-])({_KEY})(\s*=\s*)(?!\*\*\*REDACTED)(?!['\"\\])([^&\s\"'<>),;]+)"
-)
-# Quoted attribute values: libvirt `passwd='...'`, `passwd="..."`, and the same inside a JSON string (`passwd=\"x\"`).
-_QUOTED_ATTR = re.compile(rf"(?i)(?<![\w.\-])({_KEY})(\s*=\s*)(\\?['\"])(.*?)(\3)")
-# JSON string members: `"password":"x"`; inside an escaped JSON string: `\"password\":\"x\"`.
-_JSON = re.compile(rf'(?i)("{_KEY}"\s*:\s*")(?!\*\*\*REDACTED)((?:[^"\\]|\\.)*)(")')
-_JSON_ESCAPED = re.compile(rf'(?i)(\\"{_KEY}\\"\s*:\s*\\")((?:(?!\\").)*)(\\")')
-# A whole properties/YAML line `db.cloud.password = secret value with spaces` (value runs to end of line).
-_PROPERTY = re.compile(rf"(?i)^(\s*(?:export\s+)?{_KEY}\s*[=:]\s*)(?!\*\*\*REDACTED)(\S.*?)(\s*)$")
+
+def _may_hold_secret(low: str) -> bool:
+    """Cheap literal pre-check on the lower-cased line: most log lines fail it, and then no rule runs at all.
+
+    (An `or` chain of `in` tests is ~3x faster than `any()` over a tuple or one alternation regex.)
+    """
+    return (
+        "pass" in low or "key" in low or "secret" in low or "token" in low or "signature" in low
+        or "sessionid" in low or "bearer" in low or "basic" in low or "://" in low or "-----" in low
+    )
+
+
+def is_secret_key(key: str) -> bool:
+    k = key.lower()
+    return k.endswith(SECRET_SUFFIXES) or k in SECRET_WHOLE
+
+
+_K = r"[\w.\-]+"
+# `key=value` in query strings, command lines, Java toString, the apilog audit prefix (`sessionId=...`).
+_PAIR = re.compile(rf"(?<![\w.\-])({_K})(\s*=\s*)(?!\*\*\*REDACTED)(?!['\"\\])([^&\s\"'<>),;]+)")
+# Quoted attribute values: libvirt `passwd='...'`, `passwd="..."`, also inside a JSON string (`passwd=\"x\"`).
+_QUOTED_ATTR = re.compile(rf"(?<![\w.\-])({_K})(\s*=\s*)(\\?['\"])(.*?)(\3)")
+# JSON string members `"password":"x"`, and inside an escaped JSON string `\"password\":\"x\"`.
+_JSON = re.compile(rf'"({_K})"(\s*:\s*")((?:[^"\\]|\\.)*)(")')
+_JSON_ESCAPED = re.compile(rf'\\"({_K})\\"(\s*:\s*\\")((?:(?!\\").)*)(\\")')
+# A whole properties/YAML line `db.cloud.password = secret value with spaces` (value runs to the end of the line).
+_PROPERTY = re.compile(rf"^(\s*(?:export\s+)?)({_K})(\s*[=:]\s*)(\S.*?)(\s*)$")
 # XML elements: `<password>x</password>`, `<secretKey>x</secretKey>`.
-_XML_ELEMENT = re.compile(rf"(?i)(<({_KEY})>)(?!\*\*\*REDACTED)([^<]+)(</\2>)")
+_XML_ELEMENT = re.compile(rf"<({_K})>([^<]+)</\1>")
 # HTTP credentials.
-_BEARER = re.compile(r"(?i)\b(Bearer|Basic)(\s+)(?!\*\*\*REDACTED)([A-Za-z0-9\-._~+/]+=*)")
+_HTTP_AUTH = re.compile(r"(?i)\b(Bearer|Basic)(\s+)(?!\*\*\*REDACTED)([A-Za-z0-9\-._~+/]+=*)")
 # `scheme://user:password@host`.
-_URL_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?!\*\*\*REDACTED)([^@/\s]+)(@)")
+_URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]+:)(?!\*\*\*REDACTED)([^@/\s]+)(@)")
 # Ceph key inside an RBD URI: `rbd:pool/img:id=admin:key=AQB...==:auth_supported=cephx`.
 _RBD_KEY = re.compile(r"(?<=:)(key=)(?!\*\*\*REDACTED)([A-Za-z0-9+/=]+)")
 
@@ -59,35 +76,36 @@ _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 _PEM_INLINE = re.compile(
     r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----)(.*?)(-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)"
 )
-# Cheap pre-check: most log lines carry none of these, and then no rule needs to run.
-_HINT = re.compile(r"(?i)pass|secret|key|signature|session|token|bearer|basic|://|-----")
 # A new log4j record ends a PEM block that lost its END line (a cut line must not swallow the rest of a log).
 _RECORD_START = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 
 
-def _keep_key(m: re.Match[str]) -> str:
-    return f"{m.group(1)}{m.group(2)}{MARK}"
+def _secret_value(key_group: int, keep_before: tuple[int, ...], keep_after: tuple[int, ...]):
+    """A substitution callback: replace the value only when group `key_group` names a secret."""
+
+    def repl(m: re.Match[str]) -> str:
+        if not is_secret_key(m.group(key_group)) or MARK in m.group(0):
+            return m.group(0)
+        return "".join(m.group(g) for g in keep_before) + MARK + "".join(m.group(g) for g in keep_after)
+
+    return repl
 
 
-def _keep_quotes(m: re.Match[str]) -> str:
-    return f"{m.group(1)}{m.group(2)}{m.group(3)}{MARK}{m.group(5)}"
-
-
-def _json(m: re.Match[str]) -> str:
-    return f"{m.group(1)}{MARK}{m.group(3)}"
-
-
-_LINE_RULES: tuple[tuple[str, re.Pattern[str], object], ...] = (
-    ("pem-inline", _PEM_INLINE, lambda m: f"{m.group(1)}{MARK}{m.group(3)}"),
-    ("json", _JSON, _json),
-    ("json-escaped", _JSON_ESCAPED, _json),
-    ("quoted-attribute", _QUOTED_ATTR, _keep_quotes),
-    ("xml-element", _XML_ELEMENT, lambda m: f"{m.group(1)}{MARK}{m.group(4)}"),
-    ("property", _PROPERTY, lambda m: f"{m.group(1)}{MARK}{m.group(3)}"),
-    ("parameter", _PARAM, _keep_key),
-    ("http-auth", _BEARER, _keep_key),
-    ("url-password", _URL_USERINFO, lambda m: f"{m.group(1)}{MARK}{m.group(3)}"),
-    ("rbd-key", _RBD_KEY, lambda m: f"{m.group(1)}{MARK}"),
+# (name, guard on (line, lower-cased line), pattern, replacement); a rule runs only when its guard holds.
+_LINE_RULES = (
+    ("pem-inline", lambda s, low: "-----BEGIN" in s, _PEM_INLINE, lambda m: f"{m.group(1)}{MARK}{m.group(3)}"),
+    ("json", lambda s, low: '"' in s, _JSON, lambda m: (
+        m.group(0) if not is_secret_key(m.group(1)) or m.group(3) == MARK else f'"{m.group(1)}"{m.group(2)}{MARK}"')),
+    ("json-escaped", lambda s, low: '\\"' in s, _JSON_ESCAPED, lambda m: (
+        m.group(0) if not is_secret_key(m.group(1)) or m.group(3) == MARK else f'\\"{m.group(1)}\\"{m.group(2)}{MARK}\\"')),
+    ("quoted-attribute", lambda s, low: "=" in s and ("'" in s or '"' in s), _QUOTED_ATTR, _secret_value(1, (1, 2, 3), (5,))),
+    ("xml-element", lambda s, low: "</" in s, _XML_ELEMENT, lambda m: (
+        m.group(0) if not is_secret_key(m.group(1)) or m.group(2) == MARK else f"<{m.group(1)}>{MARK}</{m.group(1)}>")),
+    ("property", lambda s, low: not s[:1].isdigit() and ("=" in s or ":" in s), _PROPERTY, _secret_value(2, (1, 2, 3), (5,))),
+    ("parameter", lambda s, low: "=" in s, _PAIR, _secret_value(1, (1, 2), ())),
+    ("http-auth", lambda s, low: "bearer" in low or "basic" in low, _HTTP_AUTH, lambda m: f"{m.group(1)}{m.group(2)}{MARK}"),
+    ("url-password", lambda s, low: "://" in s and "@" in s, _URL_USERINFO, lambda m: f"{m.group(1)}{MARK}{m.group(3)}"),
+    ("rbd-key", lambda s, low: ":key=" in s, _RBD_KEY, lambda m: f"{m.group(1)}{MARK}"),
 )
 
 
@@ -124,13 +142,15 @@ class Redactor:
                 self._in_pem = False  # the END line was lost; this is a new log record, redact it normally
             else:
                 return MARK if body else body
-        if not _HINT.search(body):
+        low = body.lower()
+        if not _may_hold_secret(low):
             return body
-        for name, pattern, repl in _LINE_RULES:
-            if name == "property" and not _PROPERTY.match(body):
-                continue
-            body, n = pattern.subn(repl, body)  # type: ignore[arg-type]
-            self._note(name, n)
+        for name, guard, pattern, repl in _LINE_RULES:
+            if guard(body, low):
+                new = pattern.sub(repl, body)  # type: ignore[arg-type]
+                if new != body:
+                    self._note(name, new.count(MARK) - body.count(MARK))
+                    body = new
         begin = _PEM_BEGIN.search(body)
         if begin and not _PEM_END.search(body, begin.end()):
             # Block starts here and continues on the next lines: keep the marker, drop what follows it.
