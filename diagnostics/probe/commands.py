@@ -70,16 +70,26 @@ def agent_properties_script(path: str) -> str:
 
 
 def agent_log_script(path: str, since_seconds: int, byte_cap: int) -> str:
-    """The tail of agent.log (at most byte_cap bytes) from the first record at or after now - since.
+    """The end of agent.log (at most byte_cap bytes) from the first record at or after now - since.
 
     The cut-off is computed by the host's own `date` because log4j writes local time without a zone.
-    dash has no pipefail, so the one failure that matters (an unreadable file) is checked first.
+    When agent.log starts after the cut-off (it was rotated inside the window), the rotated files
+    modified since then (agent.log.2025-01-01.gz, agent.log.1, ...; at most 256 MiB each) are read
+    first, oldest first: usually one file, and `tail -c` keeps memory bounded on the host.
+    dash has no pipefail, so the one failure that matters (an unreadable agent.log) is checked first.
     """
-    quoted = shlex.quote(path)
+    first_record = f"/{_LOG4J_START}/ {{ print substr($0, 1, 19); exit }}"
     return (
-        f"[ -r {quoted} ] || {{ echo \"csdiag: cannot read \"{quoted} >&2; exit 66; }}; "
+        f"f={shlex.quote(path)}; "
+        "[ -r \"$f\" ] || { echo \"csdiag: cannot read $f\" >&2; exit 66; }; "
         f"since=$(date -d \"@$(( $(date +%s) - {int(since_seconds)} ))\" '+%Y-%m-%d %H:%M:%S') || exit 65; "
-        f"tail -c {int(byte_cap)} {quoted} | awk -v since=\"$since\" {shlex.quote(_SINCE_FILTER)}"
+        f"first=$(head -c 65536 \"$f\" | awk {shlex.quote(first_record)} | tr T ' '); "
+        "older=; "
+        "if [ -z \"$first\" ] || awk -v a=\"$first\" -v b=\"$since\" 'BEGIN { exit !(a > b) }'; then "
+        "older=$(find \"$(dirname \"$f\")\" -maxdepth 1 -name \"$(basename \"$f\").*\" -size -256M -newermt \"$since\" "
+        "-printf '%T@ %p\\n' | sort -n | cut -d' ' -f2-); fi; "
+        "{ if [ -n \"$older\" ]; then printf '%s\\n' \"$older\" | while IFS= read -r o; do zcat -f -- \"$o\"; done; fi; cat -- \"$f\"; } "
+        f"| tail -c {int(byte_cap)} | awk -v since=\"$since\" {shlex.quote(_SINCE_FILTER)}"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 import subprocess
 from datetime import datetime, timedelta
 
@@ -111,6 +113,38 @@ def test_agent_log_reads_at_most_the_byte_cap_from_the_end(tmp_path):
     assert 0 < len(done.stdout) <= cap
     assert done.stdout.decode().splitlines()[-1].endswith("record 0499")
     assert all(line[:4].isdigit() for line in done.stdout.decode().splitlines())  # the cut first line is dropped
+
+
+def test_a_rotation_inside_the_window_brings_in_the_rotated_file_oldest_first(tmp_path):
+    now = datetime.now()
+    folder = tmp_path / "agent"
+    folder.mkdir()
+    ancient = folder / "agent.log.2026-01-01.gz"
+    ancient.write_bytes(gzip.compress(log_line(now - timedelta(days=300), "ancient file").encode()))
+    os.utime(ancient, (now.timestamp() - 300 * 86400,) * 2)
+    rotated = folder / f"agent.log.{(now - timedelta(days=1)):%Y-%m-%d}.gz"
+    rotated.write_bytes(gzip.compress((log_line(now - timedelta(hours=3), "before the window") + log_line(now - timedelta(minutes=90), "rotated, inside the window")).encode()))
+    os.utime(rotated, (now.timestamp() - 3600,) * 2)  # last written when it was rotated, an hour ago
+    current = folder / "agent.log"
+    current.write_text(log_line(now - timedelta(minutes=59), "current file") + "\tat Foo.bar(Foo.java:1)\n")
+
+    done = run_remote_line(remote_command_line(spec(agent_log_script(str(current), 7200, 1024 * 1024)), sudo=False))
+
+    assert done.returncode == 0, done.stderr
+    messages = [line.split(") ", 2)[-1] for line in done.stdout.decode().splitlines()]
+    assert messages == ["rotated, inside the window", "current file", "\tat Foo.bar(Foo.java:1)"]
+
+
+def test_rotated_files_are_left_alone_when_agent_log_covers_the_window(tmp_path):
+    now = datetime.now()
+    rotated = tmp_path / "agent.log.1"
+    rotated.write_text(log_line(now - timedelta(minutes=30), "should not be read"))
+    current = tmp_path / "agent.log"
+    current.write_text(log_line(now - timedelta(hours=3), "old") + log_line(now - timedelta(minutes=5), "recent"))
+
+    done = run_remote_line(remote_command_line(spec(agent_log_script(str(current), 3600, 1024 * 1024)), sudo=False))
+
+    assert done.stdout.decode().splitlines() == [log_line(now - timedelta(minutes=5), "recent").rstrip("\n")]
 
 
 def test_an_unreadable_agent_log_fails_with_its_name_instead_of_an_empty_success(tmp_path):
