@@ -166,7 +166,7 @@ def _run_remote_file_spec(session: Session, spec: CommandSpec, *, sudo: bool, fo
         return _error_result(spec, line, sudo, started, f"mktemp failed: {stderr_excerpt(made.stderr) or remote_dir}")
     remote_path = f"{remote_dir}/{spec.output}"
     line = remote_command_line(spec, sudo=sudo, args=(remote_dir,))
-    note = f"output written on the host to {remote_path}, fetched over SFTP, then removed"
+    note = f"nothing fetched from {remote_path}"
     try:
         outcome = exec_bounded(transport, line, deadline_s=spec.timeout + CLIENT_GRACE_S, byte_cap=spec.byte_cap, sink=None, cancel=cancel)
         status, timed_out = _status(outcome, spec)
@@ -176,15 +176,13 @@ def _run_remote_file_spec(session: Session, spec: CommandSpec, *, sudo: bool, fo
                 fetched, truncated = _fetch(session, remote_path, folder / spec.output, spec.byte_cap, spec.timeout + CLIENT_GRACE_S)
                 output = spec.output
                 status = "truncated" if truncated else "ok"
+                note = f"output written on the host to {remote_path}, fetched over SFTP"
             except (OSError, paramiko.SSHException, EOFError) as exc:
                 if not transport.is_active():
                     raise
                 status, note = "error", f"SFTP fetch of {remote_path} failed: {exc}"
     finally:
-        if transport.is_active():
-            removed, _ = run_small(transport, REMOVE_TEMP, threading.Event(), args=(remote_dir,))
-            if removed.rc != 0:
-                note = f"{note}; removing {remote_dir} failed: {stderr_excerpt(removed.stderr)}"
+        note = f"{note}, {_remove_remote_dir(transport, remote_dir)}"
     return CommandResult(
         name=spec.name,
         command=line,
@@ -201,6 +199,17 @@ def _run_remote_file_spec(session: Session, spec: CommandSpec, *, sudo: bool, fo
         sudo=sudo,
         note=note,
     )
+
+
+def _remove_remote_dir(transport: paramiko.Transport, remote_dir: str) -> str:
+    """Always attempted, even while an interruption unwinds; says what happened for the manifest note."""
+    if not transport.is_active():
+        return f"{remote_dir} NOT removed (connection lost)"
+    try:
+        removed, _ = run_small(transport, REMOVE_TEMP, threading.Event(), args=(remote_dir,))
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        return f"{remote_dir} NOT removed ({exc})"
+    return "then removed" if removed.rc == 0 else f"{remote_dir} NOT removed: {stderr_excerpt(removed.stderr)}"
 
 
 def _is_our_temp_dir(path: str) -> bool:

@@ -127,7 +127,8 @@ def _connect_one(target: Target, options: ProbeOptions, sock: paramiko.Channel |
         raise ConnectFailed("refused", f"{name}: {changed_key_message(exc.key, exc.expected_key, options.known_hosts)}") from None
     except paramiko.PasswordRequiredException:
         client.close()
-        raise ConnectFailed("refused", f"{name}: the identity file is encrypted; load it into ssh-agent instead") from None
+        key = options.identity or "a key in ~/.ssh"
+        raise ConnectFailed("refused", f"{name}: {key} is encrypted; load it into ssh-agent (or pass its passphrase as CSDIAG_SSH_PASSWORD)") from None
     except paramiko.AuthenticationException as exc:
         client.close()
         raise ConnectFailed("refused", f"{name}: authentication failed for user {target.user} ({exc})") from None

@@ -340,3 +340,13 @@ def test_hashed_known_hosts_entries_verify_too(sshd, options):
     [result] = run_probe([sshd.target], dataclasses.replace(options, commands=only(options, "date")))
 
     assert result.status == "ok", result.error
+
+
+def test_an_encrypted_identity_without_its_passphrase_is_refused_in_one_line(sshd, options, tmp_path):
+    locked = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "passphrase", "-f", str(locked)], check=True, timeout=20)
+
+    [result] = run_probe([sshd.target], dataclasses.replace(options, identity=locked, commands=only(options, "date")))
+
+    assert result.status == "refused" and "\n" not in result.error
+    assert result.error.startswith(f"{sshd.target}: {locked} is encrypted")
