@@ -44,6 +44,21 @@ class EvidenceTree:
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
+    def display_path(self, path: str | Path) -> str:
+        """How to name a file of this tree to people: `case.tar.gz:files/x/management-server.log`.
+
+        The temporary unpack folder means nothing to the reader and is gone after the analysis; for folders used in
+        place the real path is returned unchanged.
+        """
+        p = Path(path)
+        if self.kind != "archive" and Path(self.source).is_dir():
+            return str(p)
+        try:
+            rel = p.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(p)
+        return f"{self.source}:{rel}"
+
     def files_by_role(self) -> dict[str, list[Path]]:
         """Evidence files under root grouped by role ("management-log", "free", "dmesg", ...), sorted by path."""
         roles: dict[str, list[Path]] = {}

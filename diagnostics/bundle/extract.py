@@ -95,6 +95,8 @@ def safe_extract(
                 if "total" in str(refused):
                     result.complete = False
                     break
+            except OSError as exc:  # e.g. `a` is a file and `a/b` wants it to be a folder
+                result.errors.append(f"{archive}: cannot unpack member {member.name!r}: {exc.strerror or exc}")
     except ArchiveError as exc:
         result.errors.append(str(exc))
         result.complete = False

@@ -9,6 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from bundle_inputs import AGENT_LOG, FREE_OUTPUT, MGMT_LOG
 
 from diagnostics.bundle import BundleOptions, EvidenceError, ExtractLimits, create_bundle, is_bundle, open_evidence
@@ -281,3 +283,50 @@ def _gz(path: Path) -> Path:
     with gzip.open(path, "wt") as f:
         f.write(MGMT_LOG)
     return path
+
+
+def test_files_of_an_unpacked_archive_are_named_after_the_archive(tmp_path: Path, incident: Path) -> None:
+    out = tmp_path / "case.tar.gz"
+    create_bundle(BundleOptions(out=out, paths=[str(incident / "agent")], reports=False))
+    with open_evidence(str(out)) as tree:
+        assert tree.display_path(tree.root / "files/agent/agent.log") == f"{out}:files/agent/agent.log"
+    sos = _sosreport(tmp_path / "src")
+    with open_evidence(str(sos)) as tree:
+        assert tree.display_path(sos / "sos_commands/kernel/dmesg") == str(sos / "sos_commands/kernel/dmesg")
+
+
+_NAME_PART = st.sampled_from(["..", ".", "a", "b", "", "/", "\\", "C:", "~", "x\\..\\.."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(st.lists(_NAME_PART, min_size=1, max_size=5).map("/".join), min_size=1, max_size=6),
+       links=st.lists(st.tuples(st.lists(_NAME_PART, min_size=1, max_size=4).map("/".join),
+                                st.lists(_NAME_PART, min_size=1, max_size=4).map("/".join), st.booleans()), max_size=4))
+def test_no_member_name_or_link_ever_lands_outside_the_destination(names: list[str], links: list[tuple[str, str, bool]]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="csdiag-fuzz-") as tmp:
+        base = Path(tmp)
+        archive = base / "fuzz.tar"
+        members: list[tuple[tarfile.TarInfo, bytes | None]] = []
+        for name, target, hard in links:
+            members.append(_link(name, target, tarfile.LNKTYPE if hard else tarfile.SYMTYPE))
+        members += [_file(name, b"payload") for name in names]
+        _tar(archive, members, mode="w")
+        dest = base / "dest"
+        dest.mkdir()
+        safe_extract(str(archive), dest)
+        outside = [p for p in base.rglob("*") if dest not in p.parents and p not in (dest, archive)]
+        assert outside == []
+        for p in dest.rglob("*"):
+            assert os.path.realpath(p).startswith(str(dest.resolve()))
+
+
+def test_a_member_that_collides_with_an_earlier_one_is_reported_not_fatal(tmp_path: Path) -> None:
+    archive = _tar(tmp_path / "clash.tar.gz", [_file("case/a", b"file"), _file("case/a/b", b"wants a folder"),
+                                               _file("case/a", b"again"), _file("case/agent.log", AGENT_LOG.encode())])
+    with open_evidence(str(archive)) as tree:
+        assert len(tree.errors) == 2
+        assert tree.errors[1] == f"{archive}: refused member 'case/a': duplicate member name (the first one is kept)"
+        assert tree.errors[0].startswith(f"{archive}: cannot unpack member 'case/a/b': ")
+        assert (tree.root / "a").read_bytes() == b"file" and (tree.root / "agent.log").is_file()
