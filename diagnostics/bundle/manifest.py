@@ -34,7 +34,7 @@ class FileEntry:
     source_size: int | None = None
     truncated: bool = False
     truncation: list[str] = field(default_factory=list)  # "since", "size-cap"
-    lines_dropped: int = 0  # lines left out at the start (since / size cap): add it to map line numbers back
+    lines_dropped: int = 0  # lines left out by the window and the size cap (a size cap alone cuts only the start)
     redactions: int = 0
     redacted: bool = True  # False for binary members (pcaps), which are copied as they are
     note: str | None = None

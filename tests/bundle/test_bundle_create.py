@@ -245,3 +245,23 @@ def test_missing_analysis_is_recorded_in_the_manifest(tmp_path: Path, incident: 
 def test_bundle_is_private_to_its_creator(tmp_path: Path, incident: Path) -> None:
     out, _ = _create(tmp_path, [incident / "agent"])
     assert os.stat(out).st_mode & 0o077 == 0
+
+
+def test_awkward_inputs_neither_hang_nor_crash(tmp_path: Path) -> None:
+    src = tmp_path / "awkward"
+    src.mkdir()
+    (src / "empty.log").write_bytes(b"")
+    (src / "core.bin").write_bytes(b"\x7fELF\x00\x00" + os.urandom(2048))
+    head = b"2025-03-10 15:00:00,000 DEBUG [c.c.a.ApiServlet] (qtp-1:[]) (logid:) ===START=== command=login&password=hunter2 "
+    (src / "one-line.log").write_bytes(head + b"x" * (20 << 20))  # 20 MiB, no newline
+    os.mkfifo(src / "agent.pipe")  # reading it would block forever
+    os.symlink("/etc/shadow", src / "shadow-link")
+    out, manifest = _create(tmp_path, [src, src / "agent.pipe"], max_file_bytes=0)
+    by_name = {f["name"]: f for f in manifest["files"]}
+    assert by_name["files/awkward/empty.log"]["size"] == 0
+    assert by_name["files/awkward/core.bin"]["redacted"] is False
+    line = by_name["files/awkward/one-line.log"]
+    assert line["redactions"] == 1 and line["size"] == len(head) - len(b"hunter2") + len(b"***REDACTED***") + (20 << 20)
+    assert "files/awkward/agent.pipe" not in by_name and "files/awkward/shadow-link" not in by_name
+    assert manifest["failures"] == [{"origin": str(src / "agent.pipe"), "error": "not a regular file or folder; left out"}]
+    assert any("shadow-link: symbolic link, not followed" in n for n in manifest["notes"])
