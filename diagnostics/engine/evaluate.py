@@ -306,6 +306,7 @@ def findings_for_rule(rule: Rule, matches: list[Match], aliases: Aliases) -> lis
                 group.jobs.update(j for j in (fact.job, fact.work_job) if j is not None)
                 if fact.logid:
                     group.logids.add(fact.logid)
+    _merge_partial_groups(groups)
     out: list[tuple[Finding, _Group]] = []
     for group in groups.values():
         entities = _entities_of(group.first, aliases)
@@ -335,6 +336,28 @@ def findings_for_rule(rule: Rule, matches: list[Match], aliases: Aliases) -> lis
     return out
 
 
+def _merge_partial_groups(groups: dict[tuple[Any, ...], _Group]) -> None:
+    """Fold a group that lacks some entity (agent.log lines rarely name their host) into the one group it
+    is compatible with and shares a logid or job with: one incident seen from both sides is one finding."""
+    for key in sorted(groups, key=lambda k: sum(v is not None for v in k)):
+        group = groups.get(key)
+        if group is None or all(value is not None for value in key):
+            continue
+        partners = [other_key for other_key, other in groups.items()
+                    if other_key != key and all(a is None or a == b for a, b in zip(key, other_key))
+                    and (group.logids & other.logids or group.jobs & other.jobs)]
+        if len(partners) != 1:
+            continue
+        target = groups[partners[0]]
+        target.matches.extend(group.matches)
+        target.matches.sort(key=lambda m: (m.anchor.ts is None, _epoch(m.anchor.ts) or 0.0, m.anchor.path, m.anchor.line))
+        target.hosts |= group.hosts
+        target.vms |= group.vms
+        target.jobs |= group.jobs
+        target.logids |= group.logids
+        del groups[key]
+
+
 def _shares_entity(a: _Group, b: _Group) -> bool:
     return bool(a.vms & b.vms or a.hosts & b.hosts or a.jobs & b.jobs or a.logids & b.logids)
 
@@ -358,7 +381,7 @@ def facts_by_kind(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
 
 
 def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact]) -> list[Finding]:
-    """Run every rule over the facts; findings are grouped per rule and entities, most severe first.
+    """Run every rule over the facts; findings are grouped per rule and entities; causes first, then symptoms.
 
     A rule that fails at run time is skipped and, when a RuleSet is given, reported in `ruleset.errors`.
     """
@@ -379,6 +402,7 @@ def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact]) -> list[Finding]:
     _mark_symptoms(results)
     findings = [finding for finding, _ in results]
     rank = {severity: index for index, severity in enumerate(SEVERITIES)}
-    findings.sort(key=lambda f: (f.benign, rank.get(f.severity, 99), bool(f.symptom_of), f.first_ts is None,
+    # causes before their symptoms, benign noise last, then by severity and time
+    findings.sort(key=lambda f: (f.benign, bool(f.symptom_of), rank.get(f.severity, 99), f.first_ts is None,
                                  _epoch(f.first_ts) or 0.0, f.rule_id))
     return findings

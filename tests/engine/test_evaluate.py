@@ -226,3 +226,20 @@ def test_a_rule_failing_at_run_time_is_skipped_and_reported(rules_dir) -> None:
     assert [f.rule_id for f in findings] == ["test.good"]
     assert ruleset.errors == [f"{bad.path}:1:1: rule test.bad failed during evaluation and was skipped: "
                               "ZeroDivisionError: simulated defect"]
+
+
+def test_one_incident_seen_from_agent_and_management_side_is_one_finding(rules_dir) -> None:
+    ruleset = one_rule(rules_dir, '''condition = "libvirt_error.signature == 'guest_memory_alloc'"
+message = "{host|else:a host} could not allocate memory"
+''')
+    agent_side = make_fact("libvirt_error", 0, signature="guest_memory_alloc", logid="6d7e8f90", path="kvm01/agent.log", line=7)
+    management_side = make_fact("libvirt_error", 1, signature="guest_memory_alloc", logid="6d7e8f90", host_id=4,
+                                host_name="kvm01", job=1400, line=90)
+    unrelated = make_fact("libvirt_error", 2, signature="guest_memory_alloc", logid="ffff0000", host_name="kvm09",
+                          path="kvm09/agent.log", line=3)
+    findings = evaluate(ruleset, [agent_side, management_side, unrelated])
+    merged = next(f for f in findings if f.entities.get("host") == "kvm01")
+    assert merged.count == 2 and [e.path for e in merged.evidence] == ["kvm01/agent.log", "management-server.log"]
+    assert merged.message == "kvm01 could not allocate memory"  # worded from the side that names the host
+    assert merged.first_ts == T0  # but it starts with the agent's line
+    assert sorted(f.count for f in findings) == [1, 2]  # the unrelated one stays apart
