@@ -31,6 +31,7 @@ from diagnostics.bundle.window import rotated_before
 OUT_SUFFIXES = {".tar.gz": "w:gz", ".tgz": "w:gz", ".tar.xz": "w:xz"}
 DEFAULT_MAX_FILE_BYTES = 64 << 20
 Progress = Callable[[str], None]
+BIG_FILE = 8 << 20
 
 
 class BundleError(Exception):
@@ -141,7 +142,7 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
             "reports": reports,
             "notes": [pseudo.line(n) if pseudo else n for n in plan.notes[:200]],
         }
-        say("writing archive")
+        say(f"collected {len(entries)} file(s); writing archive")
         tmp_out = _write_archive(out, mode, tree, top, manifest)
         digest = sha256_of(tmp_out)
         os.replace(tmp_out, out)
@@ -165,7 +166,7 @@ def _prepare_pseudonymizer(options: BundleOptions, plan: Plan, say: Progress) ->
         pseudo.add_host(name.split("@")[-1].split(":")[0])
     for name in options.accounts:
         pseudo.add_account(name)
-    say("learning host and account names for pseudonymisation")
+    say(f"learning host and account names from {len(plan.files)} file(s) for pseudonymisation")
     for planned in plan.files:
         try:
             learn_names(planned.origin, pseudo)
@@ -191,7 +192,8 @@ def _stage_all(
         ):
             excluded.append({"origin": origin, "reason": "rotated before the --since window"})
             continue
-        say(f"collecting {planned.origin}")
+        if _size_of(planned.origin) >= BIG_FILE:  # only big files get a progress line, not every small one
+            say(f"collecting {planned.origin}")
         try:
             staged = stage_file(
                 planned.origin,
@@ -223,6 +225,13 @@ def _stage_all(
             )
         )
     return entries, failures, excluded
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _run_live_probe(options: BundleOptions, run_dir: Path, probes: list[dict[str, Any]], say: Progress) -> Path | None:

@@ -86,6 +86,8 @@ def create(
             accept_new_host_key=accept_new_host_key,
             password=os.environ.get(PASSWORD_ENV) or None,
         )
+        if window is not None:  # fetch the same window of agent.log from the probed hosts
+            probe_options.since_seconds = max(60, int((datetime.now() - window).total_seconds()))
     options = BundleOptions(
         out=out,
         paths=list(paths or []),
