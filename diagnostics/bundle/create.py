@@ -208,6 +208,10 @@ def _stage_all(
             message = str(exc)
             failures.append(Failure(origin=origin, error=pseudo.line(message) if pseudo else message))
             continue
+        if staged.size == 0 and "since" in staged.truncation:
+            staged.path.unlink()
+            excluded.append({"origin": origin, "reason": "no records inside the --since window"})
+            continue
         entries.append(
             FileEntry(
                 name=arcname,

@@ -84,7 +84,11 @@ def test_since_keeps_the_window_and_marks_files_truncated(tmp_path: Path, incide
     log = by_name["files/incident/management/management-server.log"]
     assert log["truncated"] and log["truncation"] == ["since"] and log["lines_dropped"] == 8
     assert "files/incident/management/management-server.log.2025-03-09" not in by_name
-    assert manifest["excluded"][0]["reason"] == "rotated before the --since window"
+    assert "files/incident/management/apilog.log" not in by_name  # its only record is at 15:11
+    assert {e["origin"].rsplit("/", 1)[1]: e["reason"] for e in manifest["excluded"]} == {
+        "management-server.log.2025-03-09.gz": "rotated before the --since window",
+        "apilog.log": "no records inside the --since window",
+    }
     assert not by_name["files/incident/etc/db.properties"]["truncated"]  # not a log: no window
     assert manifest["options"]["window_start"] == "2025-03-10T16:00:00"
 
