@@ -7,6 +7,7 @@ are only ever opened for reading. The pseudonym map goes to `<out>.private-map.j
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics import __version__
+from diagnostics.bundle.archive import archive_format
+from diagnostics.bundle.evidence import EvidenceError, open_evidence
 from diagnostics.bundle.gather import Plan, plan_inputs, probe_manifest
 from diagnostics.bundle.manifest import FORMAT, FORMAT_VERSION, MANIFEST_NAME, Failure, FileEntry, dump, entry_dict
 from diagnostics.bundle.pseudonymize import Pseudonymizer
@@ -93,6 +96,7 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
     say = progress or (lambda _m: None)
     staging = Path(tempfile.mkdtemp(prefix=".csdiag-bundle-", dir=parent))
     tmp_out: Path | None = None
+    stack = contextlib.ExitStack()
     try:
         tree = staging / top
         tree.mkdir()
@@ -103,7 +107,9 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
             if run_dir is not None:
                 paths.append(str(run_dir))
         own = [out, out.with_name(out.name + ".sha256"), map_path_for(out), staging]
-        plan = plan_inputs(paths, exclude=own)
+        unpacked, unpack_failures = _unpack_archive_inputs(paths, staging / "unpacked", stack, say)
+        plan = plan_inputs(paths, exclude=own, unpacked=unpacked)
+        plan.failures.extend(unpack_failures)
         pseudo = _prepare_pseudonymizer(options, plan, say) if options.pseudonymize else None
         entries, failures, excluded = _stage_all(options, plan, tree, pseudo, say)
         failures.extend(
@@ -143,7 +149,9 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
             "notes": [pseudo.line(n) if pseudo else n for n in plan.notes[:200]],
         }
         say(f"collected {len(entries)} file(s); writing archive")
-        tmp_out = _write_archive(out, mode, tree, top, manifest)
+        # The name is fixed before the file exists, so `finally` removes it whenever an interrupt lands.
+        tmp_out = parent / f".{out.name}.{os.urandom(6).hex()}.tmp"
+        _write_archive(tmp_out, mode, tree, top, manifest)
         digest = sha256_of(tmp_out)
         os.replace(tmp_out, out)
         tmp_out = None
@@ -155,9 +163,39 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
         warnings = [f"{f.origin}: {f.error}" if not f.error.startswith(f.origin) else f.error for f in failures]
         return BundleResult(out, digest, manifest, map_path, warnings)
     finally:
+        stack.close()
         if tmp_out is not None:
             tmp_out.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _unpack_archive_inputs(
+    paths: list[str], workdir: Path, stack: contextlib.ExitStack, say: Progress
+) -> tuple[dict[str, tuple[str, Path]], list[tuple[str, str]]]:
+    """Archives given as inputs (a sosreport tarball, an older bundle) are unpacked safely and redacted like folders.
+
+    Copying them as they are would carry their secrets into the bundle unredacted.
+    """
+    unpacked: dict[str, tuple[str, Path]] = {}
+    failures: list[tuple[str, str]] = []
+    for raw in paths:
+        if not os.path.isfile(raw) or archive_format(raw) is None:
+            continue
+        workdir.mkdir(exist_ok=True)
+        say(f"unpacking {raw}")
+        try:
+            tree = stack.enter_context(open_evidence(raw, workdir=str(workdir)))
+        except EvidenceError as exc:
+            failures.append((raw, str(exc)))
+            continue
+        failures.extend((raw, error) for error in tree.errors)
+        name = Path(raw).name
+        for suffix in (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar", ".zip"):
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+                break
+        unpacked[raw] = (name or "archive", tree.root)
+    return unpacked, failures
 
 
 def _prepare_pseudonymizer(options: BundleOptions, plan: Plan, say: Progress) -> Pseudonymizer:
@@ -182,7 +220,7 @@ def _stage_all(
     failures = [Failure(origin=o, error=e) for o, e in plan.failures]
     excluded: list[dict[str, str]] = []
     for planned in plan.files:
-        origin = str(planned.origin)
+        origin = planned.shown_as or str(planned.origin)
         arcname = planned.arcname
         if pseudo is not None:
             arcname = "/".join(pseudo.path_part(part) for part in arcname.split("/"))
@@ -350,27 +388,22 @@ def _tarinfo(name: str, size: int, mtime: float, is_dir: bool = False) -> tarfil
     return info
 
 
-def _write_archive(out: Path, mode: str, tree: Path, top: str, manifest: dict[str, Any]) -> Path:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent if str(out.parent) else ".")
-    tmp = Path(tmp_name)
+def _write_archive(tmp: Path, mode: str, tree: Path, top: str, manifest: dict[str, Any]) -> None:
+    """Write the whole archive to `tmp` (created here, exclusively) and flush it to disk; the caller renames it."""
     now = time.time()
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            kwargs: dict[str, Any] = {"compresslevel": 6} if mode == "w:gz" else {}
-            with tarfile.open(fileobj=raw, mode=mode, **kwargs) as tf:  # type: ignore[call-overload]
-                tf.addfile(_tarinfo(top, 0, now, is_dir=True))
-                data = dump(manifest)
-                tf.addfile(_tarinfo(f"{top}/{MANIFEST_NAME}", len(data), now), io.BytesIO(data))
-                for name in sorted((e["name"] for e in manifest["files"]), key=lambda n: (not n.startswith("reports/"), n)):
-                    path = tree / name
-                    with open(path, "rb") as f:
-                        tf.addfile(_tarinfo(f"{top}/{name}", path.stat().st_size, now), f)
-            raw.flush()
-            os.fsync(raw.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as raw:
+        kwargs: dict[str, Any] = {"compresslevel": 6} if mode == "w:gz" else {}
+        with tarfile.open(fileobj=raw, mode=mode, **kwargs) as tf:  # type: ignore[call-overload]
+            tf.addfile(_tarinfo(top, 0, now, is_dir=True))
+            data = dump(manifest)
+            tf.addfile(_tarinfo(f"{top}/{MANIFEST_NAME}", len(data), now), io.BytesIO(data))
+            for name in sorted((e["name"] for e in manifest["files"]), key=lambda n: (not n.startswith("reports/"), n)):
+                path = tree / name
+                with open(path, "rb") as f:
+                    tf.addfile(_tarinfo(f"{top}/{name}", path.stat().st_size, now), f)
+        raw.flush()
+        os.fsync(raw.fileno())
 
 
 def _write_private(path: Path, text: str, mode: int) -> None:

@@ -25,7 +25,7 @@ class PlannedFile:
     arcname: str  # relative to the bundle's top folder
     role: str | None
     probe: bool = False
-
+    shown_as: str | None = None  # origin for people when `origin` is inside a temporary unpack folder
 
 @dataclass(slots=True)
 class Plan:
@@ -55,13 +55,27 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def plan_inputs(paths: list[str], exclude: list[Path], max_files: int = DEFAULT_MAX_FILES) -> Plan:
-    """Walk the given files and folders (links are not followed) into a list of files to stage."""
+def plan_inputs(
+    paths: list[str], exclude: list[Path], max_files: int = DEFAULT_MAX_FILES, unpacked: dict[str, tuple[str, Path]] | None = None
+) -> Plan:
+    """Walk the given files and folders (links are not followed) into a list of files to stage.
+
+    `unpacked` maps an archive given as input to (its name, the folder it was safely unpacked to): its files are
+    planned under `files/<archive name>/` and shown as `<archive>:<member>`.
+    """
     plan = Plan()
+    unpacked = unpacked or {}
     taken: set[str] = set()
     excluded = {os.path.realpath(p) for p in exclude}
     for raw in paths:
         path = Path(raw)
+        if raw in unpacked:
+            name, root = unpacked[raw]
+            before = len(plan.files)
+            _walk(root, _unique(f"files/{name}", taken), False, plan, set(), max_files)
+            for planned in plan.files[before:]:
+                planned.shown_as = f"{raw}:{planned.origin.relative_to(root).as_posix()}"
+            continue
         try:
             if path.is_symlink() and not path.exists():
                 plan.failures.append((raw, "broken symbolic link"))

@@ -54,10 +54,18 @@ def open_source(path: Path) -> BinaryIO:
     return f
 
 
-def is_binary(path: Path) -> bool:
+def _head(path: Path) -> bytes:
     with open_source(path) as f:
-        head = f.read(SNIFF)
+        return f.read(SNIFF)
+
+
+def is_binary(path: Path) -> bool:
+    head = _head(path)
     return head.startswith(PCAP_MAGICS) or b"\x00" in head
+
+
+def is_capture(path: Path) -> bool:
+    return _head(path).startswith(PCAP_MAGICS)
 
 
 def iter_lines(f: BinaryIO) -> Iterator[bytes]:
@@ -91,6 +99,10 @@ def stage_file(
         source_size = origin.stat().st_size
         target.parent.mkdir(parents=True, exist_ok=True)
         if is_binary(origin):
+            if redact and not is_capture(origin):
+                # A heap dump, core file or archive cannot be redacted line by line: leaving it out is the only
+                # way to keep the promise that a redacted bundle holds no secrets.
+                raise StageError(f"{origin}: binary file cannot be redacted; left out (use --no-redact to include it)")
             return _stage_binary(origin, target, source_size, cap)
         return _stage_text(origin, target, role, since, cap, redact, pseudonymizer, source_size)
     except StageError:

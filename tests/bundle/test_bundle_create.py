@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tarfile
@@ -291,9 +292,38 @@ def test_awkward_inputs_neither_hang_nor_crash(tmp_path: Path) -> None:
     out, manifest = _create(tmp_path, [src, src / "agent.pipe"], max_file_bytes=0)
     by_name = {f["name"]: f for f in manifest["files"]}
     assert by_name["files/awkward/empty.log"]["size"] == 0
-    assert by_name["files/awkward/core.bin"]["redacted"] is False
+    assert "files/awkward/core.bin" not in by_name  # a core file cannot be redacted: left out, and said so
     line = by_name["files/awkward/one-line.log"]
     assert line["redactions"] == 1 and line["size"] == len(head) - len(b"hunter2") + len(b"***REDACTED***") + (20 << 20)
     assert "files/awkward/agent.pipe" not in by_name and "files/awkward/shadow-link" not in by_name
-    assert manifest["failures"] == [{"origin": str(src / "agent.pipe"), "error": "not a regular file or folder; left out"}]
+    assert manifest["failures"] == [
+        {"origin": str(src / "agent.pipe"), "error": "not a regular file or folder; left out"},
+        {"origin": str(src / "core.bin"), "error": f"{src / 'core.bin'}: binary file cannot be redacted; left out (use --no-redact to include it)"},
+    ]
     assert any("shadow-link: symbolic link, not followed" in n for n in manifest["notes"])
+
+
+def test_an_archive_given_as_input_is_unpacked_safely_and_redacted_like_a_folder(tmp_path: Path, incident: Path) -> None:
+    sos = tmp_path / "sosreport-kvm01-2025-03-10-abcdef"
+    (sos / "etc/cloudstack/management").mkdir(parents=True)
+    (sos / "etc/cloudstack/management/db.properties").write_text((incident / "etc/db.properties").read_text())
+    (sos / "var/log/cloudstack/agent").mkdir(parents=True)
+    (sos / "var/log/cloudstack/agent/agent.log").write_text((incident / "agent/agent.log").read_text())
+    (sos / "sos_commands/networking").mkdir(parents=True)
+    (sos / "sos_commands/networking/ip_addr").write_text("1: lo: <LOOPBACK,UP>\n")
+    archive = tmp_path / "sosreport-kvm01-2025-03-10-abcdef.tar.xz"
+    with tarfile.open(archive, "w:xz") as tf:
+        tf.add(sos, arcname=sos.name)
+        evil = tarfile.TarInfo("../escape.txt")
+        evil.size = 1
+        tf.addfile(evil, io.BytesIO(b"x"))
+    out, manifest = _create(tmp_path, [archive])
+    members = _members(out)
+    db = "files/sosreport-kvm01-2025-03-10-abcdef/etc/cloudstack/management/db.properties"
+    assert b"PLANTEDdbcloudpw" not in members[db] and b"db.cloud.password=***REDACTED***" in members[db]
+    by_name = {f["name"]: f for f in manifest["files"]}
+    assert by_name[db]["origin"] == f"{archive}:etc/cloudstack/management/db.properties"
+    assert "files/sosreport-kvm01-2025-03-10-abcdef/var/log/cloudstack/agent/agent.log" in members
+    assert not any("networking" in n for n in members)  # a sosreport contributes only what csdiag reads
+    assert manifest["failures"] == [{"origin": str(archive), "error": f"{archive}: refused member '../escape.txt': path goes up with '..'"}]
+    assert not (tmp_path / "escape.txt").exists()
