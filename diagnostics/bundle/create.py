@@ -117,12 +117,11 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
             for p in probes
             if p.get("status") not in ("ok", "partial")
         )
-        hosts = _hosts(options, plan, probes)
+        hosts = _hosts(plan, probes)
         probes.extend(_probe_summaries(plan, staging))
         if pseudo is not None:
             hosts = sorted({pseudo.path_part(h) for h in hosts})
-            for probe in probes:
-                probe["host"] = pseudo.path_part(str(probe.get("host", "")))
+            _hide_in_place(pseudo, probes, failures)
         reports = _reports(options, plan, tree, top, entries, pseudo, say)
         for name in reports.get("files", []):
             path = tree / name
@@ -153,13 +152,13 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
         tmp_out = parent / f".{out.name}.{os.urandom(6).hex()}.tmp"
         _write_archive(tmp_out, mode, tree, top, manifest)
         digest = sha256_of(tmp_out)
+        map_path = None
+        if pseudo is not None:  # before the rename: a pseudonymised bundle never exists without its map
+            map_path = map_path_for(out)
+            _write_private(map_path, json.dumps(pseudo.mapping(), indent=2) + "\n", 0o600)
         os.replace(tmp_out, out)
         tmp_out = None
         _write_private(out.with_name(out.name + ".sha256"), f"{digest}  {out.name}\n", 0o644)
-        map_path = None
-        if pseudo is not None:
-            map_path = map_path_for(out)
-            _write_private(map_path, json.dumps(pseudo.mapping(), indent=2) + "\n", 0o600)
         warnings = [f"{f.origin}: {f.error}" if not f.error.startswith(f.origin) else f.error for f in failures]
         return BundleResult(out, digest, manifest, map_path, warnings)
     finally:
@@ -167,6 +166,23 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
         if tmp_out is not None:
             tmp_out.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _hide(pseudo: Pseudonymizer, text: str) -> str:
+    return "/".join(pseudo.path_part(part) for part in pseudo.line(text).split("/"))
+
+
+def _hide_in_place(pseudo: Pseudonymizer, probes: list[dict[str, Any]], failures: list[Failure]) -> None:
+    """Origins, errors and probe records name hosts and addresses too: they get the same stand-ins as the files."""
+    for probe in probes:
+        for key in ("host", "error"):
+            if isinstance(probe.get(key), str):
+                probe[key] = _hide(pseudo, probe[key])
+        for command in probe.get("commands", []):
+            if isinstance(command.get("command"), str):
+                command["command"] = pseudo.line(command["command"])
+    for failure in failures:
+        failure.origin, failure.error = _hide(pseudo, failure.origin), _hide(pseudo, failure.error)
 
 
 def _unpack_archive_inputs(
@@ -217,7 +233,7 @@ def _stage_all(
     options: BundleOptions, plan: Plan, tree: Path, pseudo: Pseudonymizer | None, say: Progress
 ) -> tuple[list[FileEntry], list[Failure], list[dict[str, str]]]:
     entries: list[FileEntry] = []
-    failures = [Failure(origin=o, error=e) for o, e in plan.failures]
+    failures = [Failure(origin=o, error=e) for o, e in plan.failures]  # pseudonymised later with the others
     excluded: list[dict[str, str]] = []
     for planned in plan.files:
         origin = planned.shown_as or str(planned.origin)
@@ -243,8 +259,7 @@ def _stage_all(
                 pseudonymizer=pseudo,
             )
         except StageError as exc:
-            message = str(exc)
-            failures.append(Failure(origin=origin, error=pseudo.line(message) if pseudo else message))
+            failures.append(Failure(origin=planned.shown_as or str(planned.origin), error=str(exc)))
             continue
         if staged.size == 0 and "since" in staged.truncation:
             staged.path.unlink()
@@ -285,7 +300,9 @@ def _run_live_probe(options: BundleOptions, run_dir: Path, probes: list[dict[str
     say(f"probing {len(options.probe_hosts)} host(s)")
     try:
         results = run_probe(list(options.probe_hosts), probe_options)
-    except ValueError as exc:
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a failed probe must not lose the rest of the bundle
         probes.append({"host": ", ".join(options.probe_hosts), "status": "error", "error": str(exc), "commands": []})
         return None
     for result in results:
@@ -305,14 +322,21 @@ def _command_summary(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: doc.get(k) for k in ("name", "command", "status", "rc", "duration_s", "truncated", "timed_out")}
 
 
+def _probe_dirs(folder: Path) -> list[Path]:
+    """A probe folder itself (one host) and its host sub-folders (a run)."""
+    try:
+        return [folder, *sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())]
+    except OSError:
+        return [folder]
+
+
 def _probe_summaries(plan: Plan, staging: Path) -> list[dict[str, Any]]:
     """Probe folders given as inputs: every command's rc and duration, read from their own manifests."""
     summaries: list[dict[str, Any]] = []
     for folder in plan.probe_folders:
         if staging in folder.parents or folder == staging / "probe-run":
             continue
-        candidates = [folder, *sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())]
-        for candidate in candidates:
+        for candidate in _probe_dirs(folder):
             doc = probe_manifest(candidate)
             if doc is None or not isinstance(doc.get("commands"), list):
                 continue
@@ -328,10 +352,10 @@ def _probe_summaries(plan: Plan, staging: Path) -> list[dict[str, Any]]:
     return summaries
 
 
-def _hosts(options: BundleOptions, plan: Plan, probes: list[dict[str, Any]]) -> list[str]:
+def _hosts(plan: Plan, probes: list[dict[str, Any]]) -> list[str]:
     hosts = {str(p["host"]) for p in probes if p.get("host")}  # live probes: the probe's own host label
     for folder in plan.probe_folders:
-        for candidate in [folder, *[p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()]]:
+        for candidate in _probe_dirs(folder):
             doc = probe_manifest(candidate)
             if doc and isinstance(doc.get("host"), str):
                 hosts.add(doc["host"])

@@ -137,8 +137,11 @@ def test_probe_folders_are_included_as_they_are_with_their_command_results(tmp_p
 def test_pseudonymisation_hides_ips_hosts_accounts_and_keeps_the_map_outside(tmp_path: Path, incident: Path, probe_run: Path) -> None:
     out = tmp_path / "out" / "case.tar.gz"
     out.parent.mkdir()
-    result = create_bundle(BundleOptions(out=out, paths=[str(incident), str(probe_run)], pseudonymize=True, now=CREATED, reports=False))
+    gone = tmp_path / "kvm01.example.net-agent.log"  # a missing input whose name gives a host away
+    result = create_bundle(BundleOptions(out=out, paths=[str(incident), str(probe_run), str(gone)], pseudonymize=True, now=CREATED, reports=False))
     members = _members(out)
+    assert b"kvm01" not in members["manifest.json"] and b"10.20." not in members["manifest.json"]
+    assert result.manifest["failures"] == [{"origin": str(tmp_path / "host-001-agent.log"), "error": "no such file or folder"}]
     blob = b"\n".join(members.values()) + b"\n".join(n.encode() for n in members)
     for real in (b"10.20.0.5", b"10.20.0.15", b"10.20.1.14", b"kvm01", b"acme-corp", b"example.net"):
         assert real not in blob, real
