@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from diagnostics.bundle.layout import LOG4J_ROLES
+from diagnostics.bundle.layout import LOG4J_ROLES, is_secret_file
 from diagnostics.bundle.pseudonymize import Pseudonymizer
 from diagnostics.bundle.redact import Redactor
 from diagnostics.bundle.window import WindowFilter, copy_tail
@@ -95,6 +95,8 @@ def stage_file(
     pseudonymizer: Pseudonymizer | None,
 ) -> Staged:
     """Stage `origin` at `target`; raises StageError (one line) when the input cannot be read."""
+    if redact and is_secret_file(origin.as_posix()):
+        raise StageError(f"{origin}: a secret as a whole (key file or key store); left out (use --no-redact to include it)")
     try:
         source_size = origin.stat().st_size
         target.parent.mkdir(parents=True, exist_ok=True)

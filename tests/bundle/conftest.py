@@ -42,7 +42,7 @@ def incident(tmp_path: Path) -> Path:
     (root / "etc" / "db.properties").write_text(DB_PROPERTIES)
     (root / "etc" / "agent.properties").write_text(AGENT_PROPERTIES)
     (root / "etc" / "i-2-42-VM.xml").write_text(DOMAIN_XML)
-    (root / "etc" / "id_ed25519").write_text(PRIVATE_KEY)
+    (root / "etc" / "notes-with-key.txt").write_text(PRIVATE_KEY)  # a key pasted into a text file
     (root / "etc" / "history.txt").write_text(SHELL_HISTORY)
     (root / "host").mkdir()
     (root / "host" / "free.txt").write_text(FREE_OUTPUT)

@@ -330,3 +330,17 @@ def test_an_archive_given_as_input_is_unpacked_safely_and_redacted_like_a_folder
     assert not any("networking" in n for n in members)  # a sosreport contributes only what csdiag reads
     assert manifest["failures"] == [{"origin": str(archive), "error": f"{archive}: refused member '../escape.txt': path goes up with '..'"}]
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_files_that_are_secrets_as_a_whole_are_left_out_while_redacting(tmp_path: Path) -> None:
+    etc = tmp_path / "etc" / "cloudstack" / "management"
+    etc.mkdir(parents=True)
+    (etc / "key").write_text("PLANTEDdbencryptionkey\n")
+    (etc / "cloud.jks").write_bytes(b"\xfe\xed\xfe\xed" + b"PLANTEDjks")
+    (etc / "server.properties").write_text("https.keystore.password=PLANTEDhttps\nhttp.port=8080\n")
+    out, manifest = _create(tmp_path, [tmp_path / "etc"])
+    members = _members(out)
+    assert sorted(members) == ["files/etc/cloudstack/management/server.properties", "manifest.json"]
+    assert b"PLANTED" not in b"".join(members.values())
+    assert sorted(f["error"].split(": ", 1)[1] for f in manifest["failures"]) == [
+        "a secret as a whole (key file or key store); left out (use --no-redact to include it)"] * 2
