@@ -115,12 +115,28 @@ def iter_log_records(item: Input, opts: ReadOptions, stats: LogStats, progress: 
         progress(display_name(item.path), stats.read.bytes_read - last)
 
 
+def side_of(path: str, head: list[str]) -> str:
+    """Which side wrote a log: agent loggers are distinctive; the file name breaks ties."""
+    from diagnostics.logs.reader import AGENT_LOGGERS
+
+    for line in head:
+        m = HEADER_RE.match(line)
+        if m and m.group("logger").startswith(AGENT_LOGGERS):
+            return "agent"
+    base = os.path.basename(path)
+    if base.startswith("agent.log"):
+        return "agent"
+    return "management" if any(HEADER_RE.match(line) for line in head) else "unknown"
+
+
 def log_facts(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None = None) -> Iterator[Fact]:
     """Facts of one log: the keyword scanner for plain log4j files, the exact reader for the rest (stdin too)."""
     from diagnostics.facts.scan import available, can_scan, scan_facts
     from diagnostics.sources.files import sniff_text
 
-    if item.path != "-" and available() and can_scan(sniff_text(item.path)[:200]):
+    head = sniff_text(item.path)[:200] if item.path != "-" else []
+    if head and available() and can_scan(head):
+        stats.side = side_of(item.path, head)
         stats.notes.append("fast scan: records around fact keywords were parsed; record counts are header lines")
         return scan_facts(item.path, opts, stats, progress)
     return facts_from_records(iter_log_records(item, opts, stats, progress), ExtractContext())

@@ -1,1 +1,112 @@
-"""See the package docstring of diagnostics for the data flow."""
+"""Facts + findings -> incidents: per VM and operation, what happened, where it failed, why, how sure, what next.
+
+    operations.py  API call, job, work jobs and agent commands tied together (logid, job id, Seq)
+    workflow.py    the steps of the change-offering workflow with their status and evidence
+    causes.py      which findings belong to an incident and which one is the cause
+    skew.py        clock offset between management server and agents
+"""
+
+from __future__ import annotations
+
+from diagnostics.correlate.causes import rank, related
+from diagnostics.correlate.operations import find_operations, group_sessions
+from diagnostics.correlate.skew import estimate_skew
+from diagnostics.correlate.workflow import build_steps
+from diagnostics.model import Finding
+
+_OPERATION_NAMES = {"scale": "scaleVirtualMachine (live scale)", "change_offering": "change offering",
+                    "start": "start", "stop": "stop"}
+
+
+def build_incidents(collected, findings: list[Finding]) -> list[dict]:
+    """The `incidents` array of the csdiag/v1 document (finding ids are F1.. in `findings` order)."""
+    ids = {id(f): f"F{i}" for i, f in enumerate(findings, start=1)}
+    ops = find_operations(collected.facts)
+    skew = estimate_skew(collected)
+    agent_hosts = _hosts_with_agent_logs(collected)
+    hosts_with_memory = {f.host_name for f in collected.facts if f.kind == "host_memory" and f.host_name}
+    incidents: list[dict] = []
+    for session in group_sessions(ops):
+        kinds = [op.kind for op in session]
+        steps = build_steps(session)
+        failed = [s for s in steps if s.status == "failed"]
+        if not any(k in ("scale", "change_offering") for k in kinds) and not failed:
+            continue  # routine starts and stops that went fine are not incidents
+        vm = next((op.vm for op in session if op.vm), None) or next((op.vm_uuid for op in session if op.vm_uuid), None)
+        jobs = set().union(*(op.jobs for op in session))
+        logids = set().union(*(op.logids for op in session))
+        facts = [f for op in session for f in op.facts]
+        hosts = {f.host_name for f in facts if f.host_name} | {f.host_id for f in facts if f.host_id is not None}
+        first = min((op.first for op in session if op.first), default=None)
+        last = max((op.last for op in session if op.last), default=None)
+        vm_keys = {k for op in session for k in (op.vm, op.vm_uuid) if k}
+        mine = rank([f for f in findings if related(f, vm_keys, jobs, logids, hosts, first, last)])
+        causes = [f for f in mine if not f.benign and not f.symptom_of]
+        root = causes[0] if causes and (failed or causes[0].severity != "info") else None
+        done = {s.step: s.status for s in steps}
+        main_step = {"scale": "live_scale", "change_offering": "change_offering", "start": "start", "stop": "stop"}[kinds[-1]]
+        if failed or (root is not None and root.severity == "critical"):
+            outcome = "failed"
+        elif done.get(main_step) == "ok" or (kinds[-1] == "change_offering" and done.get("start") == "ok"):
+            outcome = "succeeded"
+        else:
+            outcome = "unknown"  # e.g. the job's completion is not in the inputs
+        host_names = sorted({f.host_name for f in facts if f.host_name})
+        incidents.append({
+            "id": f"I{len(incidents) + 1}",
+            "vm": vm,
+            "operation": " -> ".join(dict.fromkeys(_OPERATION_NAMES[k] for k in kinds)),
+            "outcome": outcome,
+            "jobs": sorted(jobs),
+            "hosts": host_names,
+            "first": first.isoformat() if first else None,
+            "last": last.isoformat() if last else None,
+            "steps": [s.to_dict() for s in steps],
+            "failed_step": failed[0].step if failed else (None if root is None else _step_for(root, kinds)),
+            "root_cause": None if root is None else {
+                "rule": root.rule_id, "category": root.category, "summary": root.message,
+                "confidence": round(float(root.confidence), 2), "finding": ids.get(id(root)),
+            },
+            "contributing": [
+                {"rule": f.rule_id, "category": f.category, "summary": f.message, "finding": ids.get(id(f)),
+                 "symptom_of": list(f.symptom_of)}
+                for f in mine if f is not root and not f.benign
+            ][:8],
+            "findings": [ids[id(f)] for f in mine if id(f) in ids],
+            "missing_evidence": _missing(root, mine, host_names, agent_hosts, hosts_with_memory) if outcome != "succeeded" else [],
+            "clock_skew": skew,
+        })
+    return incidents
+
+
+def _step_for(root: Finding, kinds: list[str]) -> str:
+    if "scale" in kinds:
+        return "live_scale"
+    if root.category in ("insufficient_capacity", "start_failed", "libvirt_memory", "stale_capacity"):
+        return "start"
+    return "change_offering" if "change_offering" in kinds else kinds[0]
+
+
+def _hosts_with_agent_logs(collected) -> set[str]:
+    out = set()
+    for item in collected.inputs:
+        if item.get("kind") == "log" and item.get("side") == "agent":
+            parts = item["path"].replace("\\", "/").split("/")
+            out.update(parts[-3:-1])
+        if item.get("kind") == "probe" and item.get("host"):
+            out.add(item["host"])
+    return out
+
+
+def _missing(root: Finding | None, mine: list[Finding], hosts: list[str], agent_hosts: set[str], with_memory: set[str]) -> list[str]:
+    out = []
+    for host in hosts:
+        if host not in agent_hosts:
+            out.append(f"no agent.log from host {host} among the inputs: run `csdiag probe {host}` (or copy /var/log/cloudstack/agent/agent.log)")
+    capacity_claims = [f for f in mine if f.category in ("insufficient_capacity", "stale_capacity")]
+    for f in capacity_claims:
+        host = f.entities.get("host_name") or f.entities.get("host")
+        if host and host not in with_memory:
+            out.append(f"no `free` output from host {host}: run `csdiag probe {host}` to settle whether CloudStack's capacity "
+                       "accounting is stale or the host is really full")
+    return list(dict.fromkeys(out))

@@ -73,3 +73,18 @@ def test_inputs_are_read_without_errors(name, analysed):
     for rel, count in expected.get("records", {}).items():
         assert rel in logs, f"{name}: {rel} was not read as a log"
         assert logs[rel]["records"] == count, f"{name}: {rel} has {logs[rel]['records']} records, expected {count}"
+
+
+@pytest.mark.parametrize("name", INCIDENTS)
+def test_root_cause_and_failing_step(name, analysed):
+    expected, result = analysed(name)
+    failed = [i for i in result.document.get("incidents", []) if i["outcome"] == "failed"]
+    want = expected.get("root_cause")
+    if want is None:
+        assert failed == [], f"{name}: the healthy control produced failed incidents {failed}"
+        return
+    got = [(i["root_cause"]["category"], i["failed_step"]) for i in failed if i["root_cause"]]
+    assert (want["category"], want["step"]) in got, f"{name}: expected {want}, got {got}"
+    if want.get("host"):
+        incident = next(i for i in failed if i["root_cause"] and i["root_cause"]["category"] == want["category"])
+        assert want["host"] in incident["hosts"]

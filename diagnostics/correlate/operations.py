@@ -1,0 +1,144 @@
+"""Facts -> operations: an offering change is an API call, its async job, the work jobs it spawned and the agent
+commands they sent, tied together by logid (API call <-> job submission), job id (job <-> work jobs) and logid or
+Seq (management <-> agent.log). Operations on one VM close in time form one incident (stop, change, start).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from diagnostics.model import Fact
+
+CHANGE_COMMANDS = {"scalevirtualmachine": "scale", "changeserviceforvirtualmachine": "change_offering",
+                   "upgradevirtualmachine": "change_offering", "scalesystemvm": "scale", "upgradesystemvm": "change_offering"}
+LIFECYCLE_COMMANDS = {"startvirtualmachine": "start", "stopvirtualmachine": "stop", "rebootvirtualmachine": "start",
+                      "startsystemvm": "start", "stopsystemvm": "stop"}
+JOB_COMMANDS = {"ScaleVMCmd": "scale", "ScaleVMCmdByAdmin": "scale", "UpgradeVMCmd": "change_offering",
+                "UpgradeVMCmdByAdmin": "change_offering", "ScaleSystemVMCmd": "scale", "UpgradeSystemVMCmd": "change_offering",
+                "StartVMCmd": "start", "StartVMCmdByAdmin": "start", "StopVMCmd": "stop", "StopVMCmdByAdmin": "stop",
+                "RebootVMCmd": "start", "RebootVMCmdByAdmin": "start", "StartSystemVMCmd": "start", "StopSystemVMCmd": "stop"}
+SESSION = timedelta(hours=2)  # a stop, a change and a start of one VM within this span are one incident
+
+
+@dataclass
+class Operation:
+    """One API operation on one VM and everything it caused."""
+
+    kind: str  # scale | change_offering | start | stop
+    vm: str | None = None
+    vm_uuid: str | None = None
+    jobs: set[int] = field(default_factory=set)
+    logids: set[str] = field(default_factory=set)
+    seqs: set[str] = field(default_factory=set)
+    facts: list[Fact] = field(default_factory=list)
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def add(self, fact: Fact) -> None:
+        self.facts.append(fact)
+        if fact.ts is not None:
+            if self.first is None or fact.ts < self.first:
+                self.first = fact.ts
+            if self.last is None or fact.ts > self.last:
+                self.last = fact.ts
+
+
+def _aware(ts: datetime | None) -> datetime | None:
+    return ts
+
+
+def find_operations(facts: list[Fact]) -> list[Operation]:
+    """Operations keyed by their API job (or API call when no job was logged), with their facts attached."""
+    by_job: dict[int, Operation] = {}
+    by_logid: dict[str, Operation] = {}
+    ops: list[Operation] = []
+    # 1. API calls and jobs that start an operation
+    for f in facts:
+        if f.kind == "api_call" and f.phase in ("start", "access"):
+            kind = CHANGE_COMMANDS.get(f.command.lower()) or LIFECYCLE_COMMANDS.get(f.command.lower())
+            if kind and f.logid not in by_logid:
+                op = Operation(kind, vm=f.vm, vm_uuid=f.vm_uuid)
+                if f.logid:
+                    op.logids.add(f.logid)
+                    by_logid[f.logid] = op
+                op.add(f)
+                ops.append(op)
+        elif f.kind == "async_job" and f.phase in ("submit", "execute") and f.command in JOB_COMMANDS:
+            job = f.job_id if f.job_id is not None else f.job
+            if job is None or job in by_job:
+                continue
+            op = by_logid.get(f.logid) if f.logid else None
+            if op is None or (op.jobs and job not in op.jobs):
+                op = Operation(JOB_COMMANDS[f.command])
+                ops.append(op)
+            op.jobs.add(job)
+            by_job[job] = op
+    # 2. every fact of those jobs (work jobs carry the API job first in their NDC), and of the call's logid
+    for f in facts:
+        op = by_job.get(f.job) if f.job is not None else None
+        if op is None and f.logid and f.logid in by_logid:
+            op = by_logid[f.logid]
+        if op is None:
+            continue
+        if f not in op.facts:
+            op.add(f)
+        if f.logid:
+            op.logids.add(f.logid)
+            by_logid.setdefault(f.logid, op)
+        if f.kind == "agent_command" and f.seq:
+            op.seqs.add(f.seq)
+    # 3. the agent side: the same logid (propagated with the command) or the same Seq
+    by_seq = {s: op for op in ops for s in op.seqs}
+    for f in facts:
+        if f.job is not None:
+            continue
+        op = by_logid.get(f.logid) if f.logid else None
+        if op is None and f.kind == "agent_command" and f.seq in by_seq:
+            op = by_seq[f.seq]
+        if op is not None and f not in op.facts:
+            op.add(f)
+    # 4. the VM of each operation
+    for op in ops:
+        for f in op.facts:
+            if op.vm is None and f.vm:
+                op.vm = f.vm
+            if op.vm_uuid is None and f.vm_uuid:
+                op.vm_uuid = f.vm_uuid
+    uuid_to_name = {f.vm_uuid: f.vm for f in facts if f.vm and f.vm_uuid}
+    uuid_to_name.update({op.vm_uuid: op.vm for op in ops if op.vm and op.vm_uuid})
+    for op in ops:
+        if op.vm is None and op.vm_uuid in uuid_to_name:
+            op.vm = uuid_to_name[op.vm_uuid]
+    # 5. a scale refusal with no API line (a pasted excerpt) is still an operation
+    if not ops:
+        orphans = [f for f in facts if f.kind == "scale_error"]
+        if orphans:
+            op = Operation("scale")
+            for f in orphans:
+                op.add(f)
+                if f.job is not None:
+                    op.jobs.add(f.job)
+                if f.vm and not op.vm:
+                    op.vm = f.vm
+            ops.append(op)
+    return ops
+
+
+def group_sessions(ops: list[Operation]) -> list[list[Operation]]:
+    """Operations of one VM within SESSION of each other form one incident, in time order."""
+    ordered = sorted(ops, key=lambda o: (o.first is None, o.first.timestamp() if o.first else 0.0))
+    sessions: list[list[Operation]] = []
+    open_by_vm: dict[str, list[Operation]] = {}
+    for op in ordered:
+        key = op.vm or op.vm_uuid
+        current = open_by_vm.get(key) if key else None
+        if current is not None and op.first and current[-1].last and op.first - current[-1].last <= SESSION:
+            current.append(op)
+            continue
+        session = [op]
+        sessions.append(session)
+        if key:
+            open_by_vm[key] = session
+    # a session made only of plain starts/stops is not an offering change unless something failed in it
+    return sessions
