@@ -137,7 +137,7 @@ def log_facts(item: Input, opts: ReadOptions, stats: LogStats, progress: Progres
     head = sniff_text(item.path)[:200] if item.path != "-" else []
     if head and available() and can_scan(head):
         stats.side = side_of(item.path, head)
-        stats.notes.append("fast scan: records around fact keywords were parsed; record counts are header lines")
+        stats.reader = "fast"
         return scan_facts(item.path, opts, stats, progress)
     return facts_from_records(iter_log_records(item, opts, stats, progress), ExtractContext())
 

@@ -100,7 +100,7 @@ def analyze(
         text = None
     if output:
         if text is None:
-            console = stdout_console()
+            console = stdout_console(soft_wrap=False)
             with console.capture() as cap:
                 render_text(doc, console, verbose)
             text = cap.get()
@@ -108,7 +108,7 @@ def analyze(
     elif text is not None:
         sys.stdout.write(text)
     else:
-        render_text(doc, stdout_console(), verbose)
+        render_text(doc, stdout_console(soft_wrap=False), verbose)
     raise typer.Exit(int(STATUS_EXIT[doc["summary"]["status"]]))
 
 

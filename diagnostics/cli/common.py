@@ -22,8 +22,9 @@ def _color_allowed() -> bool:
     return "NO_COLOR" not in os.environ
 
 
-def stdout_console() -> Console:
-    return Console(no_color=not _color_allowed(), highlight=False, soft_wrap=True)
+def stdout_console(soft_wrap: bool = True) -> Console:
+    """soft_wrap keeps long log lines whole (timeline); reports with panels need wrapping (soft_wrap=False)."""
+    return Console(no_color=not _color_allowed(), highlight=False, soft_wrap=soft_wrap)
 
 
 def stderr_console() -> Console:

@@ -109,7 +109,8 @@ def build_steps(ops: list[Operation]) -> list[Step]:
                 s.see(f, failed=f.status == "FAILED")
             elif k == "agent_event" and f.event == "unavailable":
                 step(main).see(f, failed=True)
-    ordered = [steps[name] for name in STEP_ORDER if name in steps]
+    ordered = sorted((steps[name] for name in STEP_ORDER if name in steps),
+                     key=lambda st: (st.first is None, st.first.timestamp() if st.first else 0.0, STEP_ORDER.index(st.step)))
     if ordered and all(s.status == "ok" for s in ordered):
         ordered.append(Step("verify"))  # only the guest can show the new CPUs and memory: lscpu, free -m
     return ordered

@@ -41,6 +41,7 @@ class LogStats:
     dropped_continuation: int = 0
     notes: list[str] = field(default_factory=list)
     read: ReadStats = field(default_factory=ReadStats)
+    reader: str = "exact"  # exact (every line parsed) | fast (records around fact keywords; see facts.scan)
 
     @property
     def errors(self) -> list[str]:
@@ -61,6 +62,7 @@ class LogStats:
             "decode_errors": self.read.decode_errors,
             "first": self.first_ts.isoformat() if self.first_ts else None,
             "last": self.last_ts.isoformat() if self.last_ts else None,
+            "reader": self.reader,
             "notes": list(self.notes),
         }
 

@@ -74,8 +74,10 @@ def _incident(inc: dict, console: Console) -> None:
         for st in inc["steps"]:
             mark = {"ok": "ok  ", "failed": "FAIL", "unknown": "?   "}[st["status"]]
             dur = f" {st['duration_s']:.1f}s" if st.get("duration_s") is not None else ""
-            ev = f"  {st['evidence'][0]['path']}:{st['evidence'][0]['line']}" if st.get("evidence") else ""
-            body.append(f"\n  {mark} {st['step']:<16} {st.get('first') or '':<32}{dur}{ev}")
+            when = (st.get("first") or "")[11:23]
+            body.append(f"\n  {mark} {st['step']:<16} {when:<12}{dur:>9}")
+            for e in st.get("evidence", [])[:2]:
+                body.append(f"\n         {e['path']}:{e['line']}", style="dim")
     for m in inc.get("missing_evidence", []):
         body.append(f"\nMissing evidence: {m}", style="blue")
     console.print(Panel(body, title=inc["id"], title_align="left"))
