@@ -21,7 +21,7 @@ from typing import Any
 from diagnostics.bundle.archive import ArchiveError, archive_format, has_archive_name, iter_members
 from diagnostics.bundle.extract import ExtractLimits, safe_extract
 from diagnostics.bundle.layout import is_sosreport_member, role_of
-from diagnostics.bundle.manifest import FORMAT, MANIFEST_NAME, ManifestError, parse
+from diagnostics.bundle.manifest import MANIFEST_NAME, ManifestError, parse
 
 SOS_MARKERS = ("sos_commands", "sos_reports", "sos_logs")
 _SOS_NAME = re.compile(r"^sosreport-(?P<host>.+?)-(?:\d{4}-\d{2}-\d{2}|\d{8,}|[0-9a-f]{6,}$)")
@@ -167,22 +167,20 @@ def _single_host(manifest: dict[str, Any]) -> str | None:
     return hosts[0] if isinstance(hosts, list) and len(hosts) == 1 and isinstance(hosts[0], str) else None
 
 
-def _peek_kind(p: Path, source: str) -> str:
-    """Look at the first members only: a bundle starts with its manifest, a sosreport with `sosreport-*/`."""
+def _peek_kind(p: Path) -> str:
+    """"sosreport" or "archive", from the name and the first members only (a sosreport starts `sosreport-*/`)."""
     name = p.name.lower()
     if name.startswith(("sosreport", "sos-collector")):
         return "sosreport"
     seen = 0
     try:
-        for index, member in zip(range(50), iter_members(str(p))):
+        for _index, member in zip(range(50), iter_members(str(p))):
             seen += 1
             parts = member.name.replace("\\", "/").strip("/").split("/")
             if parts and parts[0].startswith("sosreport-"):
                 return "sosreport"
             if any(part in SOS_MARKERS for part in parts):
                 return "sosreport"
-            if parts[-1] == MANIFEST_NAME and len(parts) <= 2 and member.type == "file" and index < 3:
-                return "csdiag-bundle?"
     except ArchiveError as exc:
         if not seen:
             raise EvidenceError(str(exc)) from None  # nothing readable at all; later damage is reported by unpacking
@@ -190,7 +188,7 @@ def _peek_kind(p: Path, source: str) -> str:
 
 
 def _open_archive(p: Path, source: str, tmp: Path, limits: ExtractLimits) -> EvidenceTree:
-    guess = _peek_kind(p, source)
+    guess = _peek_kind(p)
     want = is_sosreport_member if guess == "sosreport" else None
     dest = tmp / "tree"
     dest.mkdir(mode=0o700)
@@ -223,13 +221,3 @@ def _check_against_manifest(manifest: dict[str, Any], digests: dict[str, tuple[s
         elif got != (entry["sha256"], entry["size"]):
             errors.append(f"{source}: {entry['name']} does not match its sha256 in the manifest (modified?)")
     return errors
-
-
-def read_manifest_file(path: Path) -> dict[str, Any]:
-    """For callers holding a path to a manifest.json; raises ManifestError."""
-    try:
-        return parse(path.read_bytes(), str(path))
-    except OSError as exc:
-        raise ManifestError(f"{path}: {exc.strerror or exc}") from None
-
-

@@ -11,7 +11,6 @@ import typer
 
 from diagnostics.bundle import BundleError, BundleOptions, create_bundle
 from diagnostics.bundle.archive import ArchiveError
-from diagnostics.bundle.create import DEFAULT_MAX_FILE_BYTES
 from diagnostics.bundle.manifest import ManifestError
 from diagnostics.bundle.verify import read_manifest, verify_bundle
 from diagnostics.bundle.window import parse_since

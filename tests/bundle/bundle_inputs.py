@@ -6,7 +6,6 @@ the exact formats of cloudstack-log-formats.md (log4j2 4.20+ layout, apilog audi
 
 from __future__ import annotations
 
-import gzip
 import json
 import struct
 from pathlib import Path
