@@ -21,7 +21,7 @@ _VIA_RE = re.compile(r"via: (\d+)(?:\(([^)]+)\))?")
 _RESULT_RE = re.compile(r'"result":(true|false)')
 _DETAILS_RE = re.compile(r'"details":"((?:[^"\\]|\\.)*)"')
 _TIMEDOUT_RE = re.compile(r"Commands (\d+) to Host (\d+) timed out after (\d+) secs")
-_NIC_RE = re.compile(r'\{"deviceId":(\d+),[^{}]*?"mac":"([0-9a-fA-F:]{17})"')
+_NIC_RE = re.compile(r'"deviceId":(\d+),(?:(?!"deviceId":).)*?"mac":"([0-9a-fA-F:]{17})"')
 _VMNAME_RE = re.compile(r'"(?:vmName|name)":"([isrv]-\d+(?:-\d+)?-VM)"')
 _NOISE = {"PingCommand", "PingRoutingCommand", "PingAnswer", "PingRoutingWithNwGroupsCommand", "PingRoutingWithOvsCommand",
           "Answer", "GetHostStatsCommand", "GetHostStatsAnswer", "GetVmStatsCommand", "GetVmStatsAnswer",

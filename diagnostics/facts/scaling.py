@@ -53,6 +53,8 @@ def scale_error(rec: Record, ctx: ExtractContext):
     out = []
     done = set()
     for text in (rec.message, *rec.extra[:3]):
+        if '\\"' in text:  # an errortext inside a JSON job result: read it as the exception said it
+            text = text.replace('\\"', '"')
         for key, reason in REASONS:
             if key in text and reason not in done:
                 if reason == "hypervisor_limit" and "scal" not in text.lower():
