@@ -48,6 +48,57 @@ class Failure:
     error: str
 
 
+_STR_OR_NULL = {"type": ["string", "null"]}
+_COMMAND = {
+    "type": "object",
+    "required": ["name", "rc", "duration_s"],
+    "properties": {"name": _STR_OR_NULL, "command": _STR_OR_NULL, "status": _STR_OR_NULL,
+                   "rc": {"type": ["integer", "null"]}, "duration_s": {"type": ["number", "null"]}},
+}
+# The manifest's contract, for readers in other tools (checked by tests/bundle with jsonschema).
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "csdiag bundle manifest",
+    "type": "object",
+    "required": ["format", "format_version", "tool", "created", "hosts", "options", "files", "failures", "excluded",
+                 "probes", "reports"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "format_version": {"const": FORMAT_VERSION},
+        "tool": {"type": "object", "required": ["name", "version"]},
+        "created": {"type": "string", "format": "date-time"},
+        "hosts": {"type": "array", "items": {"type": "string"}},
+        "options": {"type": "object", "required": ["since", "window_start", "max_file_bytes", "redaction", "pseudonymized"]},
+        "files": {"type": "array", "items": {
+            "type": "object",
+            "required": ["name", "role", "origin", "size", "sha256", "truncated", "truncation", "lines_dropped",
+                         "redactions", "redacted"],
+            "properties": {
+                "name": {"type": "string", "pattern": "^(?!/)(?!.*(^|/)\\.\\.(/|$)).+$"},
+                "role": _STR_OR_NULL,
+                "origin": {"type": "string"},
+                "size": {"type": "integer", "minimum": 0},
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "source_size": {"type": ["integer", "null"]},
+                "truncated": {"type": "boolean"},
+                "truncation": {"type": "array", "items": {"enum": ["since", "size-cap"]}},
+                "lines_dropped": {"type": "integer", "minimum": 0},
+                "redactions": {"type": "integer", "minimum": 0},
+                "redacted": {"type": "boolean"},
+                "note": _STR_OR_NULL,
+            },
+        }},
+        "failures": {"type": "array", "items": {"type": "object", "required": ["origin", "error"]}},
+        "excluded": {"type": "array", "items": {"type": "object", "required": ["origin", "reason"]}},
+        "probes": {"type": "array", "items": {
+            "type": "object", "required": ["host", "status", "commands"],
+            "properties": {"commands": {"type": "array", "items": _COMMAND}},
+        }},
+        "reports": {"type": "object", "required": ["produced"]},
+    },
+}
+
+
 def dump(doc: dict[str, Any]) -> bytes:
     return (json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
 

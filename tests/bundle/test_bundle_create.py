@@ -344,3 +344,16 @@ def test_files_that_are_secrets_as_a_whole_are_left_out_while_redacting(tmp_path
     assert b"PLANTED" not in b"".join(members.values())
     assert sorted(f["error"].split(": ", 1)[1] for f in manifest["failures"]) == [
         "a secret as a whole (key file or key store); left out (use --no-redact to include it)"] * 2
+
+
+def test_every_manifest_follows_the_published_schema(tmp_path: Path, incident: Path, probe_run: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from diagnostics.bundle.manifest import MANIFEST_SCHEMA
+
+    for kw in ({}, {"since": datetime(2025, 3, 10, 16, 0), "since_text": "2025-03-10T16:00", "max_file_bytes": 700},
+               {"pseudonymize": True}, {"redact": False}):
+        _, manifest = _create(tmp_path, [incident, probe_run, tmp_path / "missing.log"], **kw)
+        jsonschema.validate(manifest, MANIFEST_SCHEMA, format_checker=jsonschema.FormatChecker())
+    bad = dict(manifest, files=[dict(manifest["files"][0], name="../escape")])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, MANIFEST_SCHEMA)
