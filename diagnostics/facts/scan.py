@@ -130,8 +130,10 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None) -> 
                     carry = buf
                 continue
             block, carry = buf[:cut], buf[cut:]
-            yield from _scan_block(block, line_base, asm, ctx, stats)
-            line_base += block.count(b"\n")
+            newlines = block.count(b"\n")
+            stats.read.lines += newlines
+            yield from _scan_block(block, line_base, newlines, asm, ctx, stats)
+            line_base += newlines
             if not data:
                 break
     finally:
@@ -140,8 +142,7 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None) -> 
         yield from flush(ctx)
 
 
-def _scan_block(block: bytes, line_base: int, asm: _Assembler, ctx: ExtractContext, stats: LogStats) -> Iterator[Fact]:
-    stats.read.lines += block.count(b"\n")
+def _scan_block(block: bytes, line_base: int, newlines: int, asm: _Assembler, ctx: ExtractContext, stats: LogStats) -> Iterator[Fact]:
     headers = block.count(b"\n20") + (1 if block[:2] == b"20" else 0)
     stats.records += headers
     if stats.first_ts is None and _is_header(block, 0):
@@ -150,7 +151,7 @@ def _scan_block(block: bytes, line_base: int, asm: _Assembler, ctx: ExtractConte
             stats.first_ts = rec.ts
     last = block.rfind(b"\n", 0, len(block) - 1) + 1
     if _is_header(block, last):
-        rec = _parse(block, last, len(block), line_base + block.count(b"\n", 0, last), asm)
+        rec = _parse(block, last, len(block), line_base + newlines - (1 if block.endswith(b"\n") else 0), asm)
         if rec is not None and rec.ts is not None:
             stats.last_ts = rec.ts
     # group keyword hits by record
