@@ -209,8 +209,10 @@ def inspect_lines(m: dict) -> list[str]:
     failures = m.get("failures", [])
     lines.append(f"not collected ({len(failures)}):" if failures else "not collected: none")
     lines.extend(f"  {f.get('origin')}: {f.get('error')}" for f in failures)
-    for ex in m.get("excluded", []):
-        lines.append(f"  excluded {ex.get('origin')}: {ex.get('reason')}")
+    excluded = m.get("excluded", [])
+    if excluded:
+        lines.append(f"left out on purpose ({len(excluded)}):")
+        lines.extend(f"  {ex.get('origin')}: {ex.get('reason')}" for ex in excluded)
     for p in m.get("probes", []):
         cmds = p.get("commands") or []
         bad = [c for c in cmds if c.get("status") not in ("ok", "truncated")]
