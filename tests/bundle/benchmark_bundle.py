@@ -60,15 +60,20 @@ def main() -> None:
             "from diagnostics.bundle import BundleOptions, create_bundle\n"
             f"r = create_bundle(BundleOptions(out=Path({tmp!r})/'b.tar.gz', paths=[{str(log)!r}], max_file_bytes=0, "
             f"reports=False, pseudonymize={args.pseudonymize}))\n"
-            "print(sum(f['redactions'] for f in r.manifest['files']), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "import time\n"
+            "from diagnostics.bundle.verify import verify_bundle\n"
+            "t = time.perf_counter(); v = verify_bundle(str(r.path)); t = time.perf_counter() - t\n"
+            "assert v.status == 'ok', v.problems\n"
+            "print(sum(f['redactions'] for f in r.manifest['files']), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, t)\n"
         )
         start = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-        elapsed = time.perf_counter() - start
+        verify_s = float(out[2])
+        elapsed = time.perf_counter() - start - verify_s
         redactions, rss_kib = int(out[0]), int(out[1])
         mode = "redact+pseudonymize" if args.pseudonymize else "redact"
         print(f"bundle create ({mode}): {size / 2**20:.0f} MiB in {elapsed:.1f} s = {size / 2**20 / elapsed:.1f} MiB/s, "
-              f"{redactions} values redacted, peak RSS {rss_kib / 1024:.0f} MiB")
+              f"{redactions} values redacted, peak RSS {rss_kib / 1024:.0f} MiB; verify {size / 2**20 / verify_s:.0f} MiB/s")
 
 
 if __name__ == "__main__":

@@ -120,6 +120,7 @@ def test_missing_and_unreadable_inputs_are_listed_and_the_rest_is_bundled(tmp_pa
     assert errors[str(tmp_path / "nope.log")] == "no such file or folder"
     assert errors[str(broken)].startswith(f"{broken}: cannot read")
     assert len(manifest["files"]) == 11  # every file of the incident folder
+    assert sorted(os.listdir(tmp_path / "out")) == ["case-123.tar.gz", "case-123.tar.gz.sha256"]  # nothing else written
 
 
 def test_probe_folders_are_included_as_they_are_with_their_command_results(tmp_path: Path, probe_run: Path) -> None:
