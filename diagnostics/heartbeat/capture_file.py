@@ -99,16 +99,16 @@ def read_records(fh: BinaryIO, info: CaptureInfo) -> Iterator[tuple[float, int, 
         size = src.remaining_at_eof()
         info.problems.append(f"{info.path}: empty file" if size == 0 else f"{info.path}: too short to be a capture ({size} bytes)")
         info.damaged = True
-        return
+        return iter(())
     magic = src.buf[src.pos : src.pos + 4]
     if magic in PCAP_MAGICS:
-        yield from _read_pcap(src, info, *PCAP_MAGICS[magic])
-    elif magic == PCAPNG_SHB:
-        yield from _read_pcapng(src, info)
-    else:
-        what = KNOWN_NON_PCAP.get(bytes(magic[:2]), f"unknown magic {magic.hex(' ')}")
-        info.problems.append(f"{info.path}: not a pcap or pcapng file ({what})")
-        info.damaged = True
+        return _read_pcap(src, info, *PCAP_MAGICS[magic])
+    if magic == PCAPNG_SHB:
+        return _read_pcapng(src, info)
+    what = KNOWN_NON_PCAP.get(bytes(magic[:2]), f"unknown magic {magic.hex(' ')}")
+    info.problems.append(f"{info.path}: not a pcap or pcapng file ({what})")
+    info.damaged = True
+    return iter(())
 
 
 def _read_pcap(src: _Chunks, info: CaptureInfo, endian: str, tick: float, fmt: str) -> Iterator[tuple[float, int, bytes, int]]:
@@ -131,6 +131,19 @@ def _read_pcap(src: _Chunks, info: CaptureInfo, endian: str, tick: float, fmt: s
     first_ts = None
     ts = None
     while True:
+        pos = src.pos
+        buf = src.buf
+        if len(buf) - pos >= 16:  # fast path: header and data already in the window
+            sec, frac, caplen, origlen = unpack_from(buf, pos)
+            end = pos + 16 + caplen
+            if caplen <= limit and end <= len(buf):
+                src.pos = end
+                ts = sec + frac * tick
+                if first_ts is None:
+                    first_ts = ts
+                count += 1
+                yield ts, linktype, buf[pos + 16 : end], origlen
+                continue
         if not src.need(16):
             left = src.remaining_at_eof()
             if left:

@@ -8,9 +8,10 @@ which keeps memory flat however long the capture is.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 
-EXACT_LIMIT = 4096
+EXACT_LIMIT = 1024  # 17 hours of one-minute pings, 8 KiB per connection
 _BIN_RATIO = math.log(1.01)
 _FLOOR = 1e-7  # intervals below 0.1 us share the lowest bin
 
@@ -18,7 +19,7 @@ _FLOOR = 1e-7  # intervals below 0.1 us share the lowest bin
 @dataclass(slots=True)
 class IntervalStats:
     count: int = 0
-    exact: list[float] | None = field(default_factory=list)
+    exact: array | None = field(default_factory=lambda: array("d"))
     bins: dict[int, int] = field(default_factory=dict)
 
     def add(self, interval: float) -> None:
