@@ -40,8 +40,16 @@ def _create(tmp_path: Path, paths: list[Path], **kw) -> tuple[Path, dict]:
 
 
 def test_no_planted_secret_survives_in_any_member(tmp_path: Path, incident: Path, probe_run: Path) -> None:
-    out, manifest = _create(tmp_path, [incident, probe_run])
+    import zipfile
+
+    attachment = tmp_path / "ticket-attachment.zip"  # what customers attach: a zip of the config folder and logs
+    with zipfile.ZipFile(attachment, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(incident.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"attachment/{path.relative_to(incident)}")
+    out, manifest = _create(tmp_path, [incident, probe_run, attachment])
     members = _members(out)
+    assert "files/ticket-attachment/management/apilog.log" in members
     survivors = {name: [s for s in SECRETS if s.encode() in data] for name, data in members.items()}
     assert {name: found for name, found in survivors.items() if found} == {}
     assert MARK.encode() in members["files/incident/management/management-server.log"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bundle_inputs import AGENT_LOG, MGMT_LOG
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diagnostics.bundle.pseudonymize import Pseudonymizer
 
@@ -58,3 +60,21 @@ def test_short_names_are_not_pseudonymised() -> None:
     p = Pseudonymizer()
     p.add_host("db")
     assert p.line("db is down") == "db is down"
+
+
+_OCTET = st.integers(min_value=1, max_value=254)
+
+
+@settings(max_examples=200, deadline=None)
+@given(nets=st.lists(st.tuples(st.integers(1, 126), _OCTET, _OCTET), min_size=1, max_size=6, unique=True),
+       hosts=st.lists(_OCTET, min_size=1, max_size=5))
+def test_ip_mapping_is_a_subnet_preserving_bijection(nets: list[tuple[int, int, int]], hosts: list[int]) -> None:
+    p = Pseudonymizer()
+    real = [f"{a}.{b}.{c}.{h}" for a, b, c in nets for h in hosts]
+    fake = [p.line(ip) for ip in real]
+    assert [p.line(ip) for ip in real] == fake  # stable on repeat
+    assert len(set(fake)) == len(set(real))  # no two addresses collapse into one
+    for r1, f1 in zip(real, fake):
+        for r2, f2 in zip(real, fake):
+            assert (r1.rsplit(".", 1)[0] == r2.rsplit(".", 1)[0]) == (f1.rsplit(".", 1)[0] == f2.rsplit(".", 1)[0])
+    assert all(f.startswith("10.") and int(f.split(".")[1]) >= 128 for f in fake)  # all from the stand-in range
