@@ -3,7 +3,7 @@
 Why: a customer may share a bundle only if it does not reveal their network, yet an engineer must still see that
 `10.20.0.5` in agent.log is the same management server as in management-server.log, and that two hosts share a
 subnet. So the mapping is consistent across files and subnet-preserving: every real /24 gets one fake /24 from
-10.128.0.0/9 and the host octet is kept (sos `clean` keeps relationships the same way). Loopback, 0.0.0.0 and
+10.128.0.0/9 (then 100.64.0.0/10) and the host octet is kept (sos `clean` keeps relationships the same way). Loopback, 0.0.0.0 and
 netmasks are left alone because they identify nobody.
 
 Names are learned from CloudStack's own renderings (`Host {..."name":"kvm01"...}`, `via: 4(kvm01)`,
@@ -44,6 +44,16 @@ def _is_mappable_ip(octets: tuple[int, int, int, int]) -> bool:
     if a in (0, 127, 255):  # this-network, loopback, netmasks like 255.255.255.0
         return False
     return True
+
+
+def _stand_in_net(n: int) -> str:
+    """The n-th stand-in /24: 10.128.0 ... 10.255.255, then 100.64.0 ... 100.127.255 (32768 + 16384 networks)."""
+    if n < 128 * 256:
+        return f"10.{128 + n // 256}.{n % 256}"
+    n -= 128 * 256
+    if n < 64 * 256:
+        return f"100.{64 + n // 256}.{n % 256}"
+    raise OverflowError("more than 49152 distinct /24 networks to pseudonymise")
 
 
 @dataclass(slots=True)
@@ -114,8 +124,7 @@ class Pseudonymizer:
         net = ".".join(m.groups()[:3])
         fake = self._nets.get(net)
         if fake is None:
-            n = len(self._nets)
-            fake = f"10.{128 + n // 256}.{n % 256}"
+            fake = _stand_in_net(len(self._nets))
             self._nets[net] = fake
         return f"{fake}.{octets[3]}"
 

@@ -78,3 +78,12 @@ def test_ip_mapping_is_a_subnet_preserving_bijection(nets: list[tuple[int, int, 
         for r2, f2 in zip(real, fake):
             assert (r1.rsplit(".", 1)[0] == r2.rsplit(".", 1)[0]) == (f1.rsplit(".", 1)[0] == f2.rsplit(".", 1)[0])
     assert all(f.startswith("10.") and int(f.split(".")[1]) >= 128 for f in fake)  # all from the stand-in range
+
+
+def test_many_networks_still_get_valid_distinct_stand_ins() -> None:
+    p = Pseudonymizer()
+    fakes = {p.line(f"172.{a}.{b}.7") for a in range(16, 32) for b in range(0, 256)} | {
+        p.line(f"10.{a}.{b}.7") for a in range(0, 128) for b in range(0, 256)}
+    assert len(fakes) == 16 * 256 + 128 * 256
+    assert all(0 <= int(o) <= 255 for f in fakes for o in f.split("."))
+    assert any(f.startswith("100.64.") for f in fakes)
