@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sshd_server import SSHD, Sshd, SshdFactory, free_port, keygen, prepare_privsep_dir
+from sshd_server import SSHD, Sshd, SshdFactory, keygen, prepare_privsep_dir
 
 from diagnostics.probe import ProbeOptions
 TEST_SECONDS = 60  # every probe test is bounded; a hang fails the test instead of the CI job
@@ -130,9 +130,15 @@ def make_key():
 
 
 @pytest.fixture
-def loopback_port():
-    """loopback_port() -> a free (hence closed) port on 127.0.0.1."""
-    return free_port
+def closed_port():
+    """A 127.0.0.1 port held bound but not listening for the whole test: connecting is refused, and no
+    other process can start listening there meanwhile (a released 'free' port could be taken)."""
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    yield holder.getsockname()[1]
+    holder.close()
 
 
 @pytest.fixture

@@ -34,6 +34,10 @@ def keygen(path: Path) -> Path:
     return path
 
 
+class PortTaken(Exception):
+    pass
+
+
 @dataclass
 class Sshd:
     address: str
@@ -72,7 +76,16 @@ class SshdFactory:
         self.started: list[Sshd] = []
 
     def start(self, address: str = "127.0.0.1") -> Sshd:
+        """Start one sshd; a port taken between picking and binding it costs a retry, not the test."""
         assert address.startswith("127."), "tests talk to loopback only"
+        for _ in range(3):
+            try:
+                return self._start_once(address)
+            except PortTaken:
+                continue
+        raise RuntimeError(f"no free port for sshd on {address} after 3 tries")
+
+    def _start_once(self, address: str) -> Sshd:
         folder = Path(tempfile.mkdtemp(prefix="sshd-", dir=self.root))
         folder.chmod(0o755)
         host_key = keygen(folder / "hostkey")
@@ -107,6 +120,9 @@ class SshdFactory:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if process.poll() is not None:
+                self.started.remove(server)
+                if "Address already in use" in server.log():
+                    raise PortTaken()
                 raise RuntimeError(f"sshd exited: {server.log()}")
             try:
                 with socket.create_connection((address, port), timeout=1) as sock:

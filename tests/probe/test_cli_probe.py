@@ -43,8 +43,8 @@ def test_dry_run_prints_every_remote_line_and_connects_nowhere(sshd, tmp_path):
     assert any(line.startswith("capture_8250: sftp get TMP/capture-8250.pcap -> capture-8250.pcap") for line in lines)
 
 
-def test_one_unreachable_host_gives_one_stderr_line_exit_3_and_the_other_host_is_collected(sshd, client_key, known_hosts, tmp_path, loopback_port):
-    dead = f"127.0.0.1:{loopback_port()}"
+def test_one_unreachable_host_gives_one_stderr_line_exit_3_and_the_other_host_is_collected(sshd, client_key, known_hosts, tmp_path, closed_port):
+    dead = f"127.0.0.1:{closed_port}"
     out = tmp_path / "out"
 
     run = csdiag("--identity", str(client_key), "--known-hosts", str(known_hosts), "--out", str(out), dead, sshd.target)

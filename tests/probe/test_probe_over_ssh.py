@@ -198,20 +198,21 @@ def test_a_non_root_user_who_may_not_read_dmesg_is_recorded_not_fatal(sshd, opti
     assert result.status == "partial"
 
 
-def capture_through_the_probe(sshd, options, port: int):
-    """Generate TCP traffic on a loopback port while the probe's tcpdump spec captures it; return the result."""
+def capture_through_the_probe(sshd, options):
+    """Generate TCP traffic on a loopback port while the probe's tcpdump spec captures it: (result, port)."""
     import shutil
     import socket
     import threading
 
     if shutil.which("tcpdump") is None:
         pytest.skip("tcpdump is not installed (apt-get install tcpdump)")
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
     capture = next(spec for spec in standard_commands(
         since_seconds=60, agent_properties_path="/x", agent_log_path="/x", agent_log_bytes=1024,
         capture_seconds=3, capture_port=port, capture_bytes=1024 * 1024,
     ) if spec.remote_file)
     stop = threading.Event()
-    server = socket.create_server(("127.0.0.1", port))
 
     def heartbeat_traffic() -> None:
         peer, _ = server.accept()
@@ -231,7 +232,7 @@ def capture_through_the_probe(sshd, options, port: int):
     finally:
         stop.set()
         server.close()
-    return result
+    return result, port
 
 
 def assert_captured_and_cleaned_up(result, port: int) -> None:
@@ -252,21 +253,20 @@ def assert_captured_and_cleaned_up(result, port: int) -> None:
 
 
 @pytest.mark.root
-def test_a_real_tcpdump_capture_on_loopback_is_fetched_and_removed_from_the_host(sshd, options, loopback_port):
-    port = loopback_port()
-    assert_captured_and_cleaned_up(capture_through_the_probe(sshd, options, port), port)
+def test_a_real_tcpdump_capture_on_loopback_is_fetched_and_removed_from_the_host(sshd, options):
+    result, port = capture_through_the_probe(sshd, options)
+    assert_captured_and_cleaned_up(result, port)
 
 
 @pytest.mark.root
-def test_a_non_root_login_captures_through_sudo(sshd, options, loopback_port, passwordless_sudo):
-    port = loopback_port()
-    result = capture_through_the_probe(sshd, dataclasses.replace(options, user=passwordless_sudo.pw_name), port)
+def test_a_non_root_login_captures_through_sudo(sshd, options, passwordless_sudo):
+    result, port = capture_through_the_probe(sshd, dataclasses.replace(options, user=passwordless_sudo.pw_name))
     assert result.commands[0].sudo
     assert_captured_and_cleaned_up(result, port)
 
 
-def test_an_unreachable_host_is_one_line_and_the_other_host_is_still_probed(sshd, options, loopback_port):
-    dead = f"127.0.0.1:{loopback_port()}"
+def test_an_unreachable_host_is_one_line_and_the_other_host_is_still_probed(sshd, options, closed_port):
+    dead = f"127.0.0.1:{closed_port}"
     options = dataclasses.replace(options, commands=only(options, "date", "free_b"))
 
     results = run_probe([dead, sshd.target], options)
