@@ -64,6 +64,7 @@ def assess(runbook: Runbook, facts: Sequence[Fact], findings: Sequence[Finding],
                 result.failed_by.append(refs[id(finding)])
         result.passed_by = passes.get(check.id, [])
         _apply_incident_steps(result, incidents, {r.id: r for r in refs.values()})
+        result.failed_by.sort(key=_cause_first)
         if result.failed_by or (result.level and result.status == "failed"):
             result.status = "failed"
             result.level = _worst([r.severity for r in result.failed_by] + ([result.level] if result.level else []))
@@ -121,6 +122,12 @@ def _fails(check: Check, finding: Finding) -> bool:
     if finding.rule_id in check.ignore_rules:
         return False
     return finding.rule_id in check.fail_rules or finding.category in check.fail_categories
+
+
+def _cause_first(ref: FindingRef) -> tuple[bool, int, int]:
+    """Causes before their symptoms, then the most severe, then in the analysis' own order."""
+    number = int(ref.id[1:]) if ref.id[1:].isdigit() else 0
+    return bool(ref.symptom_of), 0 if ref.severity == "critical" else 1, number
 
 
 def _worst(levels: list[str]) -> str:

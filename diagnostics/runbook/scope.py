@@ -40,6 +40,8 @@ class VmScope:
     def names_vm(self, fact: Fact) -> bool:
         if fact.vm and fact.vm in self.names:
             return True
+        if fact.kind == "api_vm" and ({getattr(fact, "name", None), getattr(fact, "display_name", None)} & self.names):
+            return True  # the operator gave the VM's name as the API lists it (web-prod-01)
         if fact.vm_uuid and fact.vm_uuid.lower() in self.uuids:
             return True
         return (fact.kind == "async_job" and getattr(fact, "instance_type", None) == "VirtualMachine"
@@ -70,7 +72,7 @@ def _start(vm: str) -> VmScope:
 
 
 def _learn(scope: VmScope, fact: Fact) -> None:
-    if fact.vm and fact.vm_uuid and (fact.vm in scope.names or fact.vm_uuid.lower() in scope.uuids):
+    if fact.vm and fact.vm_uuid and scope.names_vm(fact):  # not from job-linked facts: a job may touch a router too
         scope.names.add(fact.vm)
         scope.uuids.add(fact.vm_uuid.lower())
     if fact.kind == "api_call" and fact.vm_uuid and not fact.vm and fact.logid in scope.logids:
@@ -139,7 +141,9 @@ def finding_in_scope(finding: Finding, scope: VmScope, locations: set[tuple[str,
     e = finding.entities
     if e.get("vm") in scope.names or (e.get("vm_uuid") or "").lower() in scope.uuids - {""}:
         return True
-    if e.get("job") in scope.jobs or e.get("work_job") in scope.jobs or e.get("logid") in scope.logids - {None}:
+    jobs = {e.get("job"), e.get("work_job"), *(e.get("jobs") or ())} - {None}
+    logids = {e.get("logid"), *(e.get("logids") or ())} - {None, ""}
+    if jobs & scope.jobs or logids & scope.logids:
         return True
     if any((ev.path, ev.line) in locations for ev in finding.evidence):
         return True

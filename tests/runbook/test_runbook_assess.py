@@ -134,3 +134,33 @@ def test_api_answers_pass_the_live_scaling_prerequisites(runbook, setting, scala
     assert result.values["vm_id"] == "5b0c9f1e-2a4d-4c1b-8e7f-0a9b8c7d6e5f"
     assert result.values["zone_id"] == "8c2e5a1b-4f0e-4d2a-9a51-3f6c2b1d0e77"
     assert result.values["account"] == "alice"
+
+
+def test_the_vm_can_be_named_as_the_api_lists_it(runbook):
+    facts = facts_from_api_text(API_ANSWERS % ("true", "true"), path="api.txt")
+    by_name = assess(runbook, facts, [], {"findings": [], "inputs": [], "errors": []}, vm="web-prod-01")
+    assert by_name.vm_found and by_name.values["instance"] == "i-2-42-VM"
+    assert _by_id(by_name)["guest-tools"].status == "passed"
+
+
+def test_causes_are_cited_before_their_symptoms(runbook, analysed):
+    result, _, _ = _assess(runbook, analysed, "stale-capacity-start", vm="i-2-42-VM")
+    capacity = _by_id(result)["capacity"]
+    assert capacity.status == "failed" and capacity.level == "critical"
+    flags = [bool(ref.symptom_of) for ref in capacity.failed_by]
+    assert flags == sorted(flags) and flags[0] is False and True in flags
+
+
+def test_a_finding_grouped_over_several_jobs_belongs_to_a_vm_owning_one_of_them(analysed):
+    from diagnostics.model import Finding
+    from diagnostics.runbook.scope import finding_in_scope
+
+    analysis, _ = analysed("scale-dynamic-disabled")
+    scope = vm_scope(analysis.collected.facts, "i-2-42-VM")
+    mine = next(iter(scope.jobs))
+    grouped = Finding(rule_id="capacity.host-ram-short", category="insufficient_capacity", severity="warning",
+                      confidence=0.9, title="t", message="m", entities={"job": 1, "jobs": [1, mine]})
+    other = Finding(rule_id="capacity.host-ram-short", category="insufficient_capacity", severity="warning",
+                    confidence=0.9, title="t", message="m", entities={"job": 1, "jobs": [1, 2]})
+    assert finding_in_scope(grouped, scope, set())
+    assert not finding_in_scope(other, scope, set())
