@@ -50,19 +50,23 @@ def sign(params: Mapping[str, str], secret_key: str) -> str:
 
 
 def expiry_stamp(now: datetime, lifetime_s: int) -> str:
-    """`expires` for signatureVersion=3 in the form the server parses (yyyy-MM-dd'T'HH:mm:ssZ).
+    """`expires` for signatureVersion=3 in the one form every release parses.
+
+    DateUtil.parseTZDateString accepted only `yyyy-MM-dd'T'HH:mm:ss'Z'Z` (a literal Z, then +0000) for years;
+    current releases still list that "legacy" pattern beside ISO 8601, so it works against old and new servers.
 
     >>> expiry_stamp(datetime(2025, 3, 10, 14, 0, tzinfo=timezone.utc), 600)
-    '2025-03-10T14:10:00+0000'
+    '2025-03-10T14:10:00Z+0000'
     """
-    return (now.astimezone(timezone.utc) + timedelta(seconds=lifetime_s)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return (now.astimezone(timezone.utc) + timedelta(seconds=lifetime_s)).strftime("%Y-%m-%dT%H:%M:%SZ+0000")
 
 
 def signed_query(command: str, params: Mapping[str, str], api_key: str, secret_key: str,
                  now: datetime, lifetime_s: int = 600) -> str:
     """The full query string for one call: parameters, apiKey, a short expiry, then the signature.
 
-    The expiry (signatureVersion 3) makes a leaked URL useless after `lifetime_s` seconds.
+    The expiry (signatureVersion 3) makes a URL leaked from an access log useless after `lifetime_s` seconds;
+    the server compares it with its own clock, so a clock more than that far behind the server's is refused (401).
     """
     full = {name: str(value) for name, value in params.items()}
     full.update({

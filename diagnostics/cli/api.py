@@ -54,7 +54,8 @@ def api_snapshot(
     except CollectError as exc:
         hint = ""
         if "credentials rejected" in str(exc):
-            hint = f"; check the apikey/secretkey from {creds.source}"
+            hint = (f"; check the apikey/secretkey from {creds.source} and that this machine's clock is within "
+                    "10 minutes of the management server's")
         if "TLS certificate" in str(exc) and not creds.config_verifycert:
             hint = " (the cmk profile sets verifycert=false; csdiag verifies unless told --insecure)"
         die(f"{exc}{hint}; nothing written", ExitCode.UNKNOWN)

@@ -211,7 +211,8 @@ class Handler(BaseHTTPRequestHandler):
         if secret is None or signature is None or expected_signature(params, secret) != signature:
             return self._error(command, 401, "unable to verify user credentials and/or request signature")
         if params.get("signatureVersion") == "3":
-            expires = datetime.strptime(params.get("expires", ""), "%Y-%m-%dT%H:%M:%S%z")
+            # the legacy DateUtil pattern yyyy-MM-dd'T'HH:mm:ss'Z'Z, which every release accepts
+            expires = datetime.strptime(params.get("expires", ""), "%Y-%m-%dT%H:%M:%SZ%z")
             if expires < datetime.now(timezone.utc):
                 return self._error(command, 401, "unable to verify user credentials and/or request signature")
         fault = state.faults.get(command)

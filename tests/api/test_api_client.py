@@ -112,3 +112,14 @@ def test_insecure_skips_verification_only_when_asked(tls_cloudstack: FakeManagem
 def test_secret_never_travels_on_the_wire(cloudstack: FakeManagementServer) -> None:
     client_for(cloudstack).call("listHosts")
     assert all(SECRET_KEY not in path for path in cloudstack.state.raw_paths)
+
+
+def test_requests_expire_so_a_clock_far_behind_the_server_is_refused(cloudstack: FakeManagementServer) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    late = ApiClient(ApiCredentials(cloudstack.url, API_KEY, SECRET_KEY),
+                     clock=lambda: datetime.now(timezone.utc) - timedelta(minutes=11))
+    with pytest.raises(ApiError) as err:
+        late.call("listHosts")
+    assert err.value.kind == "auth"
+    assert client_for(cloudstack).call("listHosts").http_status == 200  # the same keys with a right clock

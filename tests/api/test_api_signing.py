@@ -44,7 +44,7 @@ def test_a_signed_query_verifies_on_the_server_side_for_any_values(extra: dict[s
     for name, value in extra.items():
         assert received[name] == value
     assert received["signature"] == expected_signature(received, SECRET_KEY)
-    assert received["signatureVersion"] == "3" and received["expires"] == "2025-03-10T14:10:00+0000"
+    assert received["signatureVersion"] == "3" and received["expires"] == "2025-03-10T14:10:00Z+0000"
 
 
 def test_a_different_secret_gives_a_signature_the_server_rejects() -> None:
