@@ -147,13 +147,15 @@ class HostResult:
         }
 
 
-def run_manifest(results: list[HostResult], out: Path, started_at: float, ended_at: float) -> dict:
+def run_manifest(results: list[HostResult], started_at: float, ended_at: float, settings: dict | None = None) -> dict:
+    """The run's index: settings (never a password) and one line per host with its folder and status."""
     return {
         "format": FORMAT,
         "tool": "csdiag",
         "tool_version": __version__,
         "started": iso_utc(started_at),
         "ended": iso_utc(ended_at),
+        "settings": settings or {},
         "hosts": [
             {
                 "host": result.host,

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from diagnostics.probe.atomic_files import write_json_atomic
-from diagnostics.probe.collect import Progress, collect_host
+from diagnostics.probe.collect import Progress, collect_host, specs_for
 from diagnostics.probe.manifest import MANIFEST, HostResult, run_manifest
 from diagnostics.probe.options import ProbeOptions, Target, parse_target
 
@@ -42,6 +42,24 @@ def resolve_targets(hosts: list[str], options: ProbeOptions) -> list[Target]:
     return [parse_target(host, options.user, options.port) for host in hosts]
 
 
+def run_settings(options: ProbeOptions) -> dict:
+    """What shaped this run, for whoever reads the folder later; secrets and callables stay out."""
+    return {
+        "user": options.user,
+        "port": options.port,
+        "identity": str(options.identity) if options.identity else None,
+        "jump": options.jump,
+        "known_hosts": str(options.known_hosts),
+        "accept_new_host_key": options.accept_new_host_key,
+        "sudo": options.sudo,
+        "since_seconds": options.since_seconds,
+        "capture_seconds": options.capture_seconds,
+        "capture_port": options.capture_port,
+        "parallel": options.parallel,
+        "commands": [spec.name for spec in specs_for(options)],
+    }
+
+
 def run_probe(hosts: list[str], options: ProbeOptions, progress: Progress | None = None) -> list[HostResult]:
     """Probe every host (up to options.parallel at once) into options.out; results in the order given.
 
@@ -70,5 +88,5 @@ def run_probe(hosts: list[str], options: ProbeOptions, progress: Progress | None
                 future.cancel()
             raise
     finished = [result for result in results if result is not None]
-    write_json_atomic(out / MANIFEST, run_manifest(finished, out, started_at, time.time()))
+    write_json_atomic(out / MANIFEST, run_manifest(finished, started_at, time.time(), run_settings(options)))
     return finished

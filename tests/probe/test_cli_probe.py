@@ -105,7 +105,7 @@ def test_a_password_comes_from_the_environment_never_from_argv(sshd, probe_user,
     assert run.returncode in (0, 1), run.stderr
     manifest = json.loads((tmp_path / "out" / f"127.0.0.1_{sshd.port}" / "manifest.json").read_text())
     assert manifest["user"] == probe_user.pw_name and manifest["remote_uid"] == probe_user.pw_uid
-    assert password not in json.dumps(manifest)
+    assert password not in json.dumps(manifest) and password not in (tmp_path / "out" / "manifest.json").read_text()
 
 
 @pytest.mark.parametrize(

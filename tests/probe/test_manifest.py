@@ -50,7 +50,7 @@ def test_a_host_folder_reads_back_with_files_by_command_and_the_clock_offset(tmp
 
 def test_a_run_folder_lists_its_hosts_in_manifest_order(tmp_path):
     results = [host_folder(tmp_path, "kvm02"), host_folder(tmp_path, "kvm01", status="unreachable", commands=[])]
-    (tmp_path / MANIFEST).write_text(json.dumps(run_manifest(results, tmp_path, 0.0, 1.0)))
+    (tmp_path / MANIFEST).write_text(json.dumps(run_manifest(results, 0.0, 1.0)))
     assert [folder.host for folder in read_probe_run(tmp_path)] == ["kvm02", "kvm01"]
 
 

@@ -96,6 +96,7 @@ def test_happy_path_collects_real_command_output_and_a_complete_manifest(sshd, o
     assert [found.path for found in read_probe_run(options.out)] == [folder]
     top = json.loads((options.out / "manifest.json").read_text())
     assert [(host["host"], host["status"]) for host in top["hosts"]] == [(sshd.target, result.status)]
+    assert top["settings"]["since_seconds"] == 3600 and top["settings"]["commands"] == list(by_name)
 
 
 def test_a_changed_host_key_is_refused_even_with_accept_new(sshd, options, tmp_path, make_key):
