@@ -242,7 +242,7 @@ def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict,
     folder = read_probe_folder(item.path)
     host = getattr(folder, "host", None) or os.path.basename(item.path.rstrip("/"))
     record["host"] = host
-    offset = getattr(folder, "clock_offset", None)
+    offset = getattr(folder, "clock_offset_s", None)
     if offset is not None:
         record["clock_offset_s"] = offset
     sub = discover([item.path + os.sep + name for name in sorted(os.listdir(item.path)) if name != "manifest.json"])
