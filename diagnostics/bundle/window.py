@@ -22,7 +22,9 @@ LOOKAHEAD_LINES = 1000  # leading lines kept waiting for the first header before
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """`2h`, `90m`, `1d` (before `now`) or an ISO time `2025-03-10T15:00` / `2025-03-10 15:00:00`.
+    """`2h`, `90m`, `1d` (before `now`) or an ISO time `2025-03-10T15:00` / `2025-03-10 15:00:00` / `...Z`.
+
+    The result is naive local time, like the timestamps log4j writes.
 
     Raises ValueError with a message fit for the user.
     """
@@ -30,9 +32,12 @@ def parse_since(text: str, now: datetime) -> datetime:
     if m:
         return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
     try:
-        return datetime.fromisoformat(text.strip())
+        when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"--since {text!r}: expected a duration like 2h, 30m, 1d or a time like 2025-03-10T15:00") from None
+    if when.tzinfo is not None:  # log4j writes local time without a zone: compare in this machine's local time
+        when = when.astimezone().replace(tzinfo=None)
+    return when
 
 
 def header_time(line: bytes) -> datetime | None:

@@ -111,3 +111,16 @@ def test_small_file_is_copied_whole() -> None:
     out = io.BytesIO()
     cut = copy_tail(io.BytesIO(b"a\nb\n"), 4, out, 100)
     assert out.getvalue() == b"a\nb\n" and cut.lines_dropped == 0
+
+
+def test_since_with_a_zone_becomes_local_time_like_the_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        assert parse_since("2025-03-10T15:00:00Z", NOW) == datetime(2025, 3, 10, 16, 0)
+        assert parse_since("2025-03-10T15:00:00+01:00", NOW) == datetime(2025, 3, 10, 15, 0)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
