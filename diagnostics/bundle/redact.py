@@ -55,8 +55,9 @@ def is_secret_key(key: str) -> bool:
 _K = r"[\w.\-]+"
 # `key=value` in query strings, command lines, Java toString, the apilog audit prefix (`sessionId=...`).
 _PAIR = re.compile(rf"(?<![\w.\-])({_K})(\s*=\s*)(?!\*\*\*REDACTED)(?!['\"\\])([^&\s\"'<>),;]+)")
-# Quoted attribute values: libvirt `passwd='...'`, `passwd="..."`, also inside a JSON string (`passwd=\"x\"`).
-_QUOTED_ATTR = re.compile(rf"(?<![\w.\-])({_K})(\s*=\s*)(\\?['\"])(.*?)(\3)")
+# Quoted attribute values: libvirt `passwd='...'`, `passwd="..."`, also inside a JSON string (`passwd=\"x\"`, and
+# `passwd=\u0027x\u0027` as GSON escapes quotes in the domain XML of StartCommand traces) or XML (`&apos;`).
+_QUOTED_ATTR = re.compile(rf"(?<![\w.\-])({_K})(\s*=\s*)(\\u0027|\\u0022|&apos;|&quot;|\\?['\"])(.*?)(\3)")
 # JSON string members `"password":"x"`, and inside an escaped JSON string `\"password\":\"x\"`.
 _JSON = re.compile(rf'"({_K})"(\s*:\s*")((?:[^"\\]|\\.)*)(")')
 _JSON_ESCAPED = re.compile(rf'\\"({_K})\\"(\s*:\s*\\")((?:(?!\\").)*)(\\")')
@@ -98,7 +99,7 @@ _LINE_RULES = (
         m.group(0) if not is_secret_key(m.group(1)) or m.group(3) == MARK else f'"{m.group(1)}"{m.group(2)}{MARK}"')),
     ("json-escaped", lambda s, low: '\\"' in s, _JSON_ESCAPED, lambda m: (
         m.group(0) if not is_secret_key(m.group(1)) or m.group(3) == MARK else f'\\"{m.group(1)}\\"{m.group(2)}{MARK}\\"')),
-    ("quoted-attribute", lambda s, low: "=" in s and ("'" in s or '"' in s), _QUOTED_ATTR, _secret_value(1, (1, 2, 3), (5,))),
+    ("quoted-attribute", lambda s, low: "=" in s and ("'" in s or '"' in s or "\\u00" in s or "&" in s), _QUOTED_ATTR, _secret_value(1, (1, 2, 3), (5,))),
     ("xml-element", lambda s, low: "</" in s, _XML_ELEMENT, lambda m: (
         m.group(0) if not is_secret_key(m.group(1)) or m.group(2) == MARK else f"<{m.group(1)}>{MARK}</{m.group(1)}>")),
     ("property", lambda s, low: not s[:1].isdigit() and ("=" in s or ":" in s), _PROPERTY, _secret_value(2, (1, 2, 3), (5,))),

@@ -30,6 +30,7 @@ SECRETS = (
     "PLANTEDhttppw",
     "PLANTEDcephkey==",
     "PLANTEDinlinepem",
+    "PLANTEDunicodepw",
 )
 
 MGMT_LOG = """\
@@ -41,7 +42,7 @@ MGMT_LOG = """\
 com.cloud.exception.InsufficientServerCapacityException: Unable to create a deployment for VM instance {"id":42,"instanceName":"i-2-42-VM","uuid":"5b0c9f1e-1111","type":"User","state":"Starting"}Scope=interface com.cloud.dc.DataCenter; id=1
 \tat com.cloud.vm.VirtualMachineManagerImpl.orchestrateStart(VirtualMachineManagerImpl.java:1453)
 \tat com.cloud.vm.VmWorkJobHandlerProxy.handleVmWorkJob(VmWorkJobHandlerProxy.java:107)
-2025-03-10 16:20:31,400 DEBUG [c.c.a.t.Request] (Work-Job-Executor-2:[ctx-6d7e8f90, job-1400/job-1401, ctx-88990011]) (logid:6d7e8f90) Seq 4-7251549216581238790: Sending  { Cmd , MgmtId: 345049296663, via: 4(kvm01.example.net), Ver: v1, Flags: 100011, [{"com.cloud.agent.api.StartCommand":{"vm":{"name":"i-2-42-VM","vncPassword":"PLANTEDvncpw","password":"PLANTEDuserpw","secretKey":"PLANTEDsecretkeyXYZ","passwordEnabled":true,"details":"{\\"password\\":\\"PLANTEDescapedpw\\"}","accountName":"acme-corp"},"wait":0}}] }
+2025-03-10 16:20:31,400 DEBUG [c.c.a.t.Request] (Work-Job-Executor-2:[ctx-6d7e8f90, job-1400/job-1401, ctx-88990011]) (logid:6d7e8f90) Seq 4-7251549216581238790: Sending  { Cmd , MgmtId: 345049296663, via: 4(kvm01.example.net), Ver: v1, Flags: 100011, [{"com.cloud.agent.api.StartCommand":{"vm":{"name":"i-2-42-VM","vncPassword":"PLANTEDvncpw","password":"PLANTEDuserpw","secretKey":"PLANTEDsecretkeyXYZ","passwordEnabled":true,"details":"{\\"password\\":\\"PLANTEDescapedpw\\"}","accountName":"acme-corp","xmlDesc":"<graphics type=\\u0027vnc\\u0027 passwd=\\u0027PLANTEDunicodepw\\u0027/>"},"wait":0}}] }
 2025-03-10 16:20:31,520 DEBUG [c.c.a.t.Request] (AgentManager-Handler-5:[]) (logid:) Seq 4-7251549216581238790: Processing:  { Ans: , MgmtId: 345049296663, via: 4(kvm01.example.net), Ver: v1, Flags: 10, [{"com.cloud.agent.api.StartAnswer":{"result":false,"details":"internal error: process exited while connecting to monitor","wait":0}}] }
 2025-03-10 17:05:00,012 INFO  [c.c.a.m.AgentManagerImpl] (AgentMonitor-1:[ctx-1c2d3e4f]) (logid:1c2d3e4f) Found the following agents behind on ping: [4]
 """

@@ -69,7 +69,7 @@ def test_manifest_lists_every_file_with_checksum_origin_and_flags(tmp_path: Path
         assert Path(entry["origin"]).is_file()
     by_name = {f["name"]: f for f in manifest["files"]}
     log = by_name["files/incident/management/management-server.log"]
-    assert log["role"] == "management-log" and log["truncated"] is False and log["redactions"] == 7  # 3 in the API query, 4 in the StartCommand JSON
+    assert log["role"] == "management-log" and log["truncated"] is False and log["redactions"] == 8  # 3 in the API query, 5 in the StartCommand JSON
     rotated = by_name["files/incident/management/management-server.log.2025-03-09"]  # stored decompressed
     assert rotated["origin"].endswith(".gz") and members[rotated["name"]].startswith(b"2025-03-09 15:10:02,510")
     pcap = by_name["files/incident/host/heartbeat.pcap"]

@@ -28,6 +28,7 @@ from diagnostics.bundle.redact import MARK, Redactor, redact_text
         ("db.cloud.encrypt.secret=xyz", "db.cloud.encrypt.secret=***REDACTED***"),
         ("<graphics type='vnc' port='5900' passwd='vncpw' listen='0.0.0.0'/>", "<graphics type='vnc' port='5900' passwd='***REDACTED***' listen='0.0.0.0'/>"),
         ('<graphics type="spice" passwd="spicepw"/>', '<graphics type="spice" passwd="***REDACTED***"/>'),
+        ('"xml":"<graphics type=\\u0027vnc\\u0027 passwd=\\u0027gsonpw\\u0027/>"', '"xml":"<graphics type=\\u0027vnc\\u0027 passwd=\\u0027***REDACTED***\\u0027/>"'),
         ("Authorization: Bearer eyJhbGciOi.JIUzI1NiJ9.sig", "Authorization: Bearer ***REDACTED***"),
         ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ***REDACTED***"),
         ("mysql://cloud:dbpw@10.0.0.6:3306/cloud", "mysql://cloud:***REDACTED***@10.0.0.6:3306/cloud"),
