@@ -13,7 +13,7 @@ What CloudStack leaks where (cloudstack-log-formats.md, sos `postproc` scrubbing
   `db.cloud.encrypt.secret=`, `keystore.passphrase=`, `https.keystore.password=`.
 - libvirt domain XML: `<graphics type='vnc' ... passwd='...'/>`; RBD URIs `:key=...:`.
 - PEM private-key blocks (multi-line, or one line with `\\n` escapes), `Authorization: Bearer|Basic ...`,
-  `user:password@` in URLs.
+  `user:password@` in URLs, `--password x`-style flags, `cloudstack-setup-databases cloud:<pw>@host -m <key> -k <key>`.
 Keys are matched by their *ending* (`...password`, `...secret`, `...apikey`), so `passwordEnabled=true`,
 `signatureVersion=3` or `router.aggregation.command.each.timeout=...` are left alone.
 """
@@ -44,6 +44,7 @@ def _may_hold_secret(low: str) -> bool:
     return (
         "pass" in low or "key" in low or "secret" in low or "token" in low or "signature" in low
         or "sessionid" in low or "bearer" in low or "basic" in low or "://" in low or "-----" in low
+        or "setup-databases" in low
     )
 
 
@@ -69,6 +70,11 @@ _XML_ELEMENT = re.compile(rf"<({_K})>([^<]+)</\1>")
 _HTTP_AUTH = re.compile(r"(?i)\b(Bearer|Basic)(\s+)(?!\*\*\*REDACTED)([A-Za-z0-9\-._~+/]+=*)")
 # `scheme://user:password@host`.
 _URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]+:)(?!\*\*\*REDACTED)([^@/\s]+)(@)")
+# Command-line flags: `--password secret`, `--secret-key=abc`, `--apikey X` (shell history, process lists, cron).
+_FLAG = re.compile(r"(?<![\w-])(--?[\w-]+)(=|\s+)(?!\*\*\*REDACTED)(?!-)([^\s'\"]+)")
+# `cloudstack-setup-databases cloud:<password>@host --deploy-as=root:<password>` (its own argument syntax).
+# Its `-m <management server key>` and `-k <database key>` are secrets too.
+_SETUP_DB = re.compile(r"(\b[\w.\-]+:|\s-[mk]\s+)(?!\*\*\*REDACTED)([^\s@]+)(@[\w.\-]+|(?=\s|$))")
 # Ceph key inside an RBD URI: `rbd:pool/img:id=admin:key=AQB...==:auth_supported=cephx`.
 _RBD_KEY = re.compile(r"(?<=:)(key=)(?!\*\*\*REDACTED)([A-Za-z0-9+/=]+)")
 
@@ -107,6 +113,9 @@ _LINE_RULES = (
     ("http-auth", lambda s, low: "bearer" in low or "basic" in low, _HTTP_AUTH, lambda m: f"{m.group(1)}{m.group(2)}{MARK}"),
     ("url-password", lambda s, low: "://" in s and "@" in s, _URL_USERINFO, lambda m: f"{m.group(1)}{MARK}{m.group(3)}"),
     ("rbd-key", lambda s, low: ":key=" in s, _RBD_KEY, lambda m: f"{m.group(1)}{MARK}"),
+    ("flag", lambda s, low: "-" in s, _FLAG, lambda m: (
+        f"{m.group(1)}{m.group(2)}{MARK}" if is_secret_key(m.group(1).lstrip("-").replace("-", "")) else m.group(0))),
+    ("setup-databases", lambda s, low: "setup-databases" in s, _SETUP_DB, lambda m: f"{m.group(1)}{MARK}{m.group(3)}"),
 )
 
 

@@ -34,6 +34,13 @@ from diagnostics.bundle.redact import MARK, Redactor, redact_text
         ("mysql://cloud:dbpw@10.0.0.6:3306/cloud", "mysql://cloud:***REDACTED***@10.0.0.6:3306/cloud"),
         ("rbd:pool/img:id=admin:key=AQBxyz==:auth_supported=cephx", "rbd:pool/img:id=admin:key=***REDACTED***:auth_supported=cephx"),
         ("<secretKey>abc</secretKey>", "<secretKey>***REDACTED***</secretKey>"),
+        ("cmk set --apikey ABC --secretkey DEF", "cmk set --apikey ***REDACTED*** --secretkey ***REDACTED***"),
+        ("mysql --password=xyz -u cloud", "mysql --password=***REDACTED*** -u cloud"),
+        ("cloudstack-setup-databases cloud:s3cr3t@localhost", "cloudstack-setup-databases cloud:***REDACTED***@localhost"),
+        (
+            "cloudstack-setup-databases cloud:dbPw1@10.0.0.6 --deploy-as=root:rootPw2 -e file -m msKey -k dbKey -i 10.0.0.5",
+            "cloudstack-setup-databases cloud:***REDACTED***@10.0.0.6 --deploy-as=root:***REDACTED*** -e file -m ***REDACTED*** -k ***REDACTED*** -i 10.0.0.5",
+        ),
         ('"privatekey":"-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----\\n"', '"privatekey":"***REDACTED***"'),
     ],
 )
@@ -52,6 +59,8 @@ def test_each_secret_shape_is_replaced_by_a_visible_marker(line: str, expected: 
         "2025-03-10 17:05:00,012 INFO  [c.c.a.m.AgentManagerImpl] (AgentMonitor-1:[ctx-1c2d3e4f]) (logid:1c2d3e4f) Found the following agents behind on ping: [4]",
         "-----BEGIN CERTIFICATE-----",
         "vm.memballoon.disable=true",
+        "tcpdump -i lo -U -w /tmp/x.pcap 'tcp port 8250' --time-stamp-precision nano",
+        "2025-03-10 15:11:40,002 DEBUG [c.c.a.ApiServlet] (qtp-1:[]) (logid:) ===START===  10.1.1.5 -- GET  command=listHosts&response=json",
     ],
 )
 def test_harmless_settings_are_not_over_redacted(line: str) -> None:
