@@ -8,13 +8,10 @@ are only ever opened for reading. The pseudonym map goes to `<out>.private-map.j
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import shutil
-import tarfile
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,12 +21,14 @@ from typing import Any
 from diagnostics import __version__
 from diagnostics.bundle.archive import archive_format
 from diagnostics.bundle.evidence import EvidenceError, open_evidence
-from diagnostics.bundle.gather import Plan, plan_inputs, probe_manifest
-from diagnostics.bundle.manifest import FORMAT, FORMAT_VERSION, MANIFEST_NAME, Failure, FileEntry, dump, entry_dict
+from diagnostics.bundle.gather import Plan, plan_inputs
+from diagnostics.bundle.manifest import FORMAT, FORMAT_VERSION, Failure, FileEntry, entry_dict
+from diagnostics.bundle.probes import probe_folder_summaries, probe_hosts, run_live_probe
 from diagnostics.bundle.pseudonymize import Pseudonymizer
-from diagnostics.bundle.redact import redact_text
+from diagnostics.bundle.reports import bundle_reports
 from diagnostics.bundle.stage import StageError, learn_names, sha256_of, stage_file
 from diagnostics.bundle.window import rotated_before
+from diagnostics.bundle.write import write_archive, write_private
 
 OUT_SUFFIXES = {".tar.gz": "w:gz", ".tgz": "w:gz", ".tar.xz": "w:xz"}
 DEFAULT_MAX_FILE_BYTES = 64 << 20
@@ -103,7 +102,7 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
         paths = list(options.paths)
         probes: list[dict[str, Any]] = []
         if options.probe_hosts:
-            run_dir = _run_live_probe(options, staging / "probe-run", probes, say)
+            run_dir = run_live_probe(options.probe_hosts, options.probe_options, staging / "probe-run", probes, say)
             if run_dir is not None:
                 paths.append(str(run_dir))
         own = [out, out.with_name(out.name + ".sha256"), map_path_for(out), staging]
@@ -117,12 +116,12 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
             for p in probes
             if p.get("status") not in ("ok", "partial")
         )
-        hosts = _hosts(plan, probes)
-        probes.extend(_probe_summaries(plan, staging))
+        hosts = probe_hosts(plan.probe_folders, probes)
+        probes.extend(probe_folder_summaries(plan.probe_folders, skip_under=staging))
         if pseudo is not None:
             hosts = sorted({pseudo.path_part(h) for h in hosts})
             _hide_in_place(pseudo, probes, failures)
-        reports = _reports(options, plan, tree, top, entries, pseudo, say)
+        reports = bundle_reports(options.reports, options.redact, tree, top, [e.name for e in entries], pseudo, say)
         for name in reports.get("files", []):
             path = tree / name
             entries.append(FileEntry(name=name, role="report", origin="csdiag analysis", size=path.stat().st_size,
@@ -150,15 +149,15 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
         say(f"collected {len(entries)} file(s); writing archive")
         # The name is fixed before the file exists, so `finally` removes it whenever an interrupt lands.
         tmp_out = parent / f".{out.name}.{os.urandom(6).hex()}.tmp"
-        _write_archive(tmp_out, mode, tree, top, manifest)
+        write_archive(tmp_out, mode, tree, top, manifest)
         digest = sha256_of(tmp_out)
         map_path = None
         if pseudo is not None:  # before the rename: a pseudonymised bundle never exists without its map
             map_path = map_path_for(out)
-            _write_private(map_path, json.dumps(pseudo.mapping(), indent=2) + "\n", 0o600)
+            write_private(map_path, json.dumps(pseudo.mapping(), indent=2) + "\n", 0o600)
         os.replace(tmp_out, out)
         tmp_out = None
-        _write_private(out.with_name(out.name + ".sha256"), f"{digest}  {out.name}\n", 0o644)
+        write_private(out.with_name(out.name + ".sha256"), f"{digest}  {out.name}\n", 0o644)
         warnings = [f"{f.origin}: {f.error}" if not f.error.startswith(f.origin) else f.error for f in failures]
         return BundleResult(out, digest, manifest, map_path, warnings)
     finally:
@@ -289,154 +288,3 @@ def _size_of(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _run_live_probe(options: BundleOptions, run_dir: Path, probes: list[dict[str, Any]], say: Progress) -> Path | None:
-    """Run the SSH probe into the staging folder; its results become probe entries of the manifest."""
-    from diagnostics.probe import ProbeOptions, run_probe
-
-    probe_options = options.probe_options or ProbeOptions()
-    probe_options.out = run_dir
-    say(f"probing {len(options.probe_hosts)} host(s)")
-    try:
-        results = run_probe(list(options.probe_hosts), probe_options)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a failed probe must not lose the rest of the bundle
-        probes.append({"host": ", ".join(options.probe_hosts), "status": "error", "error": str(exc), "commands": []})
-        return None
-    for result in results:
-        probes.append(
-            {
-                "host": result.host,
-                "status": result.status,
-                "error": result.error,
-                "live": True,
-                "commands": [_command_summary(c.to_json()) for c in result.commands],
-            }
-        )
-    return run_dir if run_dir.is_dir() else None
-
-
-def _command_summary(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: doc.get(k) for k in ("name", "command", "status", "rc", "duration_s", "truncated", "timed_out")}
-
-
-def _probe_dirs(folder: Path) -> list[Path]:
-    """A probe folder itself (one host) and its host sub-folders (a run)."""
-    try:
-        return [folder, *sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())]
-    except OSError:
-        return [folder]
-
-
-def _probe_summaries(plan: Plan, staging: Path) -> list[dict[str, Any]]:
-    """Probe folders given as inputs: every command's rc and duration, read from their own manifests."""
-    summaries: list[dict[str, Any]] = []
-    for folder in plan.probe_folders:
-        if staging in folder.parents or folder == staging / "probe-run":
-            continue
-        for candidate in _probe_dirs(folder):
-            doc = probe_manifest(candidate)
-            if doc is None or not isinstance(doc.get("commands"), list):
-                continue
-            summaries.append(
-                {
-                    "host": doc.get("host"),
-                    "status": doc.get("status"),
-                    "error": doc.get("error"),
-                    "live": False,
-                    "commands": [_command_summary(c) for c in doc["commands"] if isinstance(c, dict)],
-                }
-            )
-    return summaries
-
-
-def _hosts(plan: Plan, probes: list[dict[str, Any]]) -> list[str]:
-    hosts = {str(p["host"]) for p in probes if p.get("host")}  # live probes: the probe's own host label
-    for folder in plan.probe_folders:
-        for candidate in _probe_dirs(folder):
-            doc = probe_manifest(candidate)
-            if doc and isinstance(doc.get("host"), str):
-                hosts.add(doc["host"])
-    return sorted(hosts)
-
-
-def _reports(
-    options: BundleOptions,
-    plan: Plan,
-    tree: Path,
-    top: str,
-    entries: list[FileEntry],
-    pseudo: Pseudonymizer | None,
-    say: Progress,
-) -> dict[str, Any]:
-    """Run the analysis on the staged (already redacted) copies, so reports cite bundle members and hold no secrets."""
-    if not options.reports:
-        return {"produced": False, "reason": "disabled with --no-reports"}
-    try:
-        from diagnostics.pipeline import reports_for
-    except ImportError as exc:
-        return {"produced": False, "reason": f"diagnostics.pipeline.reports_for is not available ({type(exc).__name__})"}
-    roots = sorted({(tree / e.name.split("/")[0] / e.name.split("/")[1]) for e in entries if e.name.count("/") >= 1})
-    if not roots:
-        return {"produced": False, "reason": "no input files were collected"}
-    say("analysing the collected files")
-    try:
-        produced = reports_for([str(r) for r in roots])
-    except Exception as exc:  # noqa: BLE001 - a failing analysis must not lose the bundle
-        return {"produced": False, "reason": f"analysis failed: {type(exc).__name__}: {exc}"}
-    names: list[str] = []
-    (tree / "reports").mkdir(exist_ok=True)
-    for name, text in sorted(produced.items()):
-        if "/" in name or name.startswith("."):
-            continue
-        text = text.replace(str(tree) + os.sep, top + "/").replace(str(tree), top)
-        if options.redact:
-            text = redact_text(text)
-        if pseudo is not None:
-            text = "".join(pseudo.line(line) for line in text.splitlines(keepends=True))
-        (tree / "reports" / name).write_text(text, encoding="utf-8")
-        names.append(f"reports/{name}")
-    return {"produced": bool(names), "files": names}
-
-
-def _tarinfo(name: str, size: int, mtime: float, is_dir: bool = False) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.size = 0 if is_dir else size
-    info.mtime = int(mtime)
-    info.mode = 0o755 if is_dir else 0o644
-    info.type = tarfile.DIRTYPE if is_dir else tarfile.REGTYPE
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    return info
-
-
-def _write_archive(tmp: Path, mode: str, tree: Path, top: str, manifest: dict[str, Any]) -> None:
-    """Write the whole archive to `tmp` (created here, exclusively) and flush it to disk; the caller renames it."""
-    now = time.time()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as raw:
-        kwargs: dict[str, Any] = {"compresslevel": 6} if mode == "w:gz" else {}
-        with tarfile.open(fileobj=raw, mode=mode, **kwargs) as tf:  # type: ignore[call-overload]
-            tf.addfile(_tarinfo(top, 0, now, is_dir=True))
-            data = dump(manifest)
-            tf.addfile(_tarinfo(f"{top}/{MANIFEST_NAME}", len(data), now), io.BytesIO(data))
-            for name in sorted((e["name"] for e in manifest["files"]), key=lambda n: (not n.startswith("reports/"), n)):
-                path = tree / name
-                with open(path, "rb") as f:
-                    tf.addfile(_tarinfo(f"{top}/{name}", path.stat().st_size, now), f)
-        raw.flush()
-        os.fsync(raw.fileno())
-
-
-def _write_private(path: Path, text: str, mode: int) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

@@ -1,0 +1,55 @@
+"""The analysis inside a bundle: run on the staged, already redacted copies.
+
+Why on the copies: the reports then cite `path:line` of bundle members (the line numbers match, redaction keeps
+lines), and they cannot quote a secret that the bundle itself no longer holds. `diagnostics.pipeline.reports_for`
+is optional: when it is missing or fails, the manifest says so instead of the bundle failing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from diagnostics.bundle.pseudonymize import Pseudonymizer
+from diagnostics.bundle.redact import redact_text
+
+
+def bundle_reports(
+    enabled: bool,
+    redact: bool,
+    tree: Path,
+    top: str,
+    names: list[str],
+    pseudo: Pseudonymizer | None,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Write reports/analysis.* under `tree` from the staged members `names`; returns the manifest's `reports`."""
+    if not enabled:
+        return {"produced": False, "reason": "disabled with --no-reports"}
+    try:
+        from diagnostics.pipeline import reports_for
+    except ImportError as exc:
+        return {"produced": False, "reason": f"diagnostics.pipeline.reports_for is not available ({type(exc).__name__})"}
+    roots = sorted({tree / "/".join(name.split("/")[:2]) for name in names if name.count("/") >= 1})
+    if not roots:
+        return {"produced": False, "reason": "no input files were collected"}
+    say("analysing the collected files")
+    try:
+        produced = reports_for([str(r) for r in roots])
+    except Exception as exc:  # noqa: BLE001 - a failing analysis must not lose the bundle
+        return {"produced": False, "reason": f"analysis failed: {type(exc).__name__}: {exc}"}
+    names: list[str] = []
+    (tree / "reports").mkdir(exist_ok=True)
+    for name, text in sorted(produced.items()):
+        if "/" in name or name.startswith("."):
+            continue
+        text = text.replace(str(tree) + os.sep, top + "/").replace(str(tree), top)
+        if redact:
+            text = redact_text(text)
+        if pseudo is not None:
+            text = "".join(pseudo.line(line) for line in text.splitlines(keepends=True))
+        (tree / "reports" / name).write_text(text, encoding="utf-8")
+        names.append(f"reports/{name}")
+    return {"produced": bool(names), "files": names}
