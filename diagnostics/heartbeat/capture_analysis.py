@@ -172,6 +172,7 @@ def _flow_report(number: int, f: FlowState) -> FlowReport:
         zero_windows=a.zero_windows + s.zero_windows,
         zero_window_by=_sides(a, s, "zero_windows"),
         capture_loss=a.capture_loss + s.capture_loss,
+        duplicate_frames=a.duplicate_frames + s.duplicate_frames,
         rst_by=rst_by,
         rst_at=_utc(rst_ts) if rst_ts is not None else None,
         rst_frame=rst_frame,

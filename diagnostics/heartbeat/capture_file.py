@@ -41,8 +41,6 @@ class CaptureInfo:
     snaplen: int | None = None
     linktypes: set[int] = field(default_factory=set)
     records: int = 0
-    first_ts: float | None = None
-    last_ts: float | None = None
     truncated_last_record: bool = False
     damaged: bool = False  # reading stopped before the end of the file (a cut last record is not damage)
     skipped_blocks: int = 0
@@ -128,8 +126,6 @@ def _read_pcap(src: _Chunks, info: CaptureInfo, endian: str, tick: float, fmt: s
     rec = struct.Struct(endian + "IIII")
     unpack_from = rec.unpack_from
     count = 0
-    first_ts = None
-    ts = None
     while True:
         pos = src.pos
         buf = src.buf
@@ -139,8 +135,6 @@ def _read_pcap(src: _Chunks, info: CaptureInfo, endian: str, tick: float, fmt: s
             if caplen <= limit and end <= len(buf):
                 src.pos = end
                 ts = sec + frac * tick
-                if first_ts is None:
-                    first_ts = ts
                 count += 1
                 yield ts, linktype, buf[pos + 16 : end], origlen
                 continue
@@ -159,7 +153,6 @@ def _read_pcap(src: _Chunks, info: CaptureInfo, endian: str, tick: float, fmt: s
             )
             info.damaged = True
             break
-        start = src.pos + 16
         if not src.need(16 + caplen):
             info.truncated_last_record = True
             info.problems.append(
@@ -170,14 +163,9 @@ def _read_pcap(src: _Chunks, info: CaptureInfo, endian: str, tick: float, fmt: s
         data = src.buf[start : start + caplen]
         src.pos = start + caplen
         ts = sec + frac * tick
-        if first_ts is None:
-            first_ts = ts
         count += 1
         yield ts, linktype, data, origlen
     info.records += count
-    if first_ts is not None:
-        info.first_ts = first_ts if info.first_ts is None else min(info.first_ts, first_ts)
-        info.last_ts = ts
 
 
 def _ts_resolution(options: bytes, endian: str) -> tuple[float, float]:
@@ -204,8 +192,6 @@ def _read_pcapng(src: _Chunks, info: CaptureInfo) -> Iterator[tuple[float, int, 
     endian = "<"
     interfaces: list[tuple[int, float, float]] = []  # (linktype, tick, offset)
     count = 0
-    ts = None
-    first_ts = None
     while True:
         if not src.need(8):
             left = src.remaining_at_eof()
@@ -251,8 +237,6 @@ def _read_pcapng(src: _Chunks, info: CaptureInfo) -> Iterator[tuple[float, int, 
                 continue
             linktype, tick, offset = interfaces[iface]
             ts = ((hi << 32) | lo) * tick + offset
-            if first_ts is None:
-                first_ts = ts
             count += 1
             yield ts, linktype, buf[body + 20 : body + 20 + caplen], origlen
         elif btype == 1:  # Interface Description Block
@@ -264,9 +248,6 @@ def _read_pcapng(src: _Chunks, info: CaptureInfo) -> Iterator[tuple[float, int, 
         elif btype in (3, 2):  # Simple Packet Block (no timestamp), obsolete Packet Block
             info.skipped_blocks += 1
     info.records += count
-    if first_ts is not None:
-        info.first_ts = first_ts
-        info.last_ts = ts
     if info.skipped_blocks:
         info.problems.append(
             f"{info.path}: {info.skipped_blocks} pcapng packet block(s) skipped (no timestamp, unknown interface or bad length)"

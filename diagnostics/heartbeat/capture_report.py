@@ -59,6 +59,7 @@ class FlowReport:
     zero_windows: int
     zero_window_by: tuple[str, ...]
     capture_loss: int
+    duplicate_frames: int  # the same segment captured twice (tcpdump -i any across a bridge): ignored
     rst_by: str | None
     rst_at: datetime | None
     rst_frame: int

@@ -22,6 +22,8 @@ def judge_flow(flow: FlowReport, *, ping_interval: float, gap_threshold: float) 
     again = f"the agent reconnected {flow.reconnected_after_s:.1f} s later" if back else "no reconnect in the capture"
     if not flow.handshake_seen:
         reasons.append("the connection started before the capture")
+    if flow.duplicate_frames:
+        reasons.append(f"{flow.duplicate_frames} frame(s) captured twice within 1 ms (one segment seen on two interfaces); ignored")
     if flow.is_reconnect:
         reasons.append("a reconnect: an earlier connection between the same hosts had ended")
     if flow.tls_handshake == "failed":  # before the RST: an abort after a failed handshake is its symptom

@@ -5,6 +5,9 @@ The heuristics are Wireshark's TCP analysis, cut down to what says something abo
 - keep-alive: 0 or 1 byte at next-expected-seq − 1;
 - duplicate ACK: no data, same ACK and window as this side's last segment while the peer has sent beyond it;
 - zero window: window 0 outside SYN/FIN/RST;
+- duplicate frame: the same data segment again within 1 ms, which no TCP stack does (the minimum
+  retransmission timeout is far longer) but `tcpdump -i any` does when a segment crosses a bridge and
+  its port (cloudbr0 and eth0 on a KVM host); it is counted and otherwise ignored;
 - capture loss: a sequence jump beyond the next expected byte ("previous segment not captured") or an
   ACK for bytes never seen ("ACKed unseen segment"). Loss in the capture says nothing about the network,
   which is why it makes a flow inconclusive instead of faulty.
@@ -24,6 +27,7 @@ from diagnostics.heartbeat.packet_decode import ACK, FIN, RST, SYN
 from diagnostics.heartbeat.tls_handshake import TlsHandshake
 
 MAX_GAPS_KEPT = 1000
+DUPLICATE_WINDOW = 0.001
 _M = 0xFFFFFFFF
 
 
@@ -49,6 +53,9 @@ class DirectionState:
     dup_acks: int = 0
     zero_windows: int = 0
     capture_loss: int = 0
+    duplicate_frames: int = 0
+    last_data_sig: tuple[int, int, int, int] | None = None
+    last_data_ts: float = 0.0
     fin_ts: float | None = None
     fin_frame: int = 0
     rst_ts: float | None = None
@@ -105,6 +112,12 @@ class FlowState:
     def update(self, ts: float, frame: int, from_agent: bool, seq: int, ack: int, flags: int, window: int, plen: int, head: bytes) -> None:
         """Account one segment; the hot path, so plain attribute arithmetic only."""
         me, peer = (self.agent, self.server) if from_agent else (self.server, self.agent)
+        if plen or flags & (SYN | FIN):
+            sig = (seq, ack, flags, plen)
+            if sig == me.last_data_sig and ts - me.last_data_ts < DUPLICATE_WINDOW:
+                me.duplicate_frames += 1
+                return
+            me.last_data_sig, me.last_data_ts = sig, ts
         if ts > self.last_ts:
             self.last_ts = ts
         self.last_frame = frame

@@ -46,7 +46,8 @@ def _flow_table(fr: FlowReport, report: CaptureReport) -> Table:
     table.add_row(
         "tcp",
         f"retransmissions {fr.retransmissions}, dup ACKs {fr.dup_acks}, zero windows {fr.zero_windows}, "
-        f"keep-alives {fr.keepalives}, capture loss {fr.capture_loss}",
+        f"keep-alives {fr.keepalives}, capture loss {fr.capture_loss}"
+        + (f", duplicate frames {fr.duplicate_frames}" if fr.duplicate_frames else ""),
     )
     closing = []
     if fr.rst_by:

@@ -195,3 +195,14 @@ def test_arbitrary_bytes_never_raise(tmp_path, tail, header):
     for problem in report.problems:
         assert problem.startswith(f"{path}: ") and "\n" not in problem
     assert report.severity in ("ok", "warning", "critical", "unknown")
+
+
+def test_pcapng_cut_inside_the_last_block_keeps_the_rest(tmp_path):
+    conv = healthy_link(pings=5)
+    data = _pcapng([(round(float(p.time) * 1e6), bytes(p)) for p in conv.packets])
+    path = tmp_path / "cut.pcapng"
+    path.write_bytes(data[:-20])
+    report = analyze_capture(str(path))
+    assert report.packets == len(conv.packets) - 1 and report.truncated_last_record and report.read_completely
+    assert len(report.problems) == 1 and report.problems[0].startswith(f"{path}: last block truncated at byte ")
+    assert report.flows[0].verdict == "healthy"

@@ -351,3 +351,29 @@ def test_plaintext_payload_is_not_tls(pcap):
         conv.data(t + 0.1 + 60 * i, True, b"\x00\x00\x00\x10" + b'{"ping":1}......')
     flow = only_flow(analyze_capture(pcap(conv.packets)))
     assert (flow.tls_handshake, flow.tls_detail) == ("not_seen", "payload is not TLS")
+
+
+def test_frames_captured_twice_on_a_bridge_are_not_retransmissions(pcap, link):
+    conv = link(pings=5, interval=60.0)
+    copies = []
+    for pkt in conv.packets:
+        copy = pkt.copy()
+        copy.time = pkt.time + 0.00002  # the same segment, seen again on the bridge port 20 us later
+        copies.append(copy)
+    flow = only_flow(analyze_capture(pcap(conv.packets + copies)))
+    data_frames = sum(1 for p in conv.packets if len(p["TCP"].payload) or int(p["TCP"].flags) & 0x03)
+    assert flow.duplicate_frames == data_frames
+    assert flow.retransmissions == 0 and flow.dup_acks == 0
+    assert flow.verdict == "healthy" and flow.median_interval_s == pytest.approx(60.0, abs=0.01)
+
+
+def test_two_live_connections_from_one_agent_are_not_a_reconnect(pcap):
+    first = Conversation()
+    t = first.tls_handshake(first.handshake(T0) + 0.01)
+    first.pings(t + 0.1, 5, 60.0)
+    second = Conversation(agent=Side("192.0.2.21", 41001, 50000), server=Side("192.0.2.5", 8250, 90000))
+    t = second.tls_handshake(second.handshake(T0 + 30.0) + 0.01)
+    second.pings(t + 0.1, 5, 60.0)
+    report = analyze_capture(pcap(first.packets + second.packets))
+    assert [f.verdict for f in report.flows] == ["healthy", "healthy"]
+    assert report.reconnects == [] and not any(f.is_reconnect for f in report.flows)
