@@ -37,7 +37,11 @@ BIG_FILE = 8 << 20
 
 
 class BundleError(Exception):
-    """The bundle could not be written at all (one line)."""
+    """The bundle could not be written at all (one line); `details` are the per-input reasons, one line each."""
+
+    def __init__(self, message: str, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
 
 
 @dataclass(slots=True, kw_only=True)
@@ -116,6 +120,13 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
             for p in probes
             if p.get("status") not in ("ok", "partial")
         )
+        if not entries and not any(p.get("commands") for p in probes):
+            # An empty bundle would only look like evidence: refuse, and write nothing.
+            raise BundleError(
+                f"{out}: nothing could be collected; no bundle written",
+                [f.error if f.error.startswith(f.origin) else f"{f.origin}: {f.error}" for f in failures]
+                + [f"{e['origin']}: {e['reason']}" for e in excluded],
+            )
         hosts = probe_hosts(plan.probe_folders, probes)
         probes.extend(probe_folder_summaries(plan.probe_folders, skip_under=staging))
         if pseudo is not None:

@@ -59,7 +59,7 @@ def create(
     """Collect logs, probe folders and the analysis into one verifiable archive with a manifest.
 
     Secrets are redacted unless --no-redact. Written atomically: an interrupted run leaves no bundle.
-    Exit codes: 0 written and complete, 3 not written, or written but some input could not be collected.
+    Exit codes: 0 written and complete, 3 written but some input could not be collected, or nothing to write.
     """
     try:
         cap = parse_size(max_size)
@@ -105,6 +105,8 @@ def create(
     try:
         result = create_bundle(options, progress=lambda m: err.print(f"csdiag: {m}", markup=False, highlight=False))
     except BundleError as exc:
+        for detail in exc.details:
+            warn(f"not collected: {detail}")
         warn(str(exc))
         return int(ExitCode.UNKNOWN)
     except OSError as exc:

@@ -366,3 +366,11 @@ def test_every_manifest_follows_the_published_schema(tmp_path: Path, incident: P
     bad = dict(manifest, files=[dict(manifest["files"][0], name="../escape")])
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, MANIFEST_SCHEMA)
+
+
+def test_nothing_collected_means_no_bundle_and_a_clear_error(tmp_path: Path) -> None:
+    out = tmp_path / "case.tar.gz"
+    with pytest.raises(BundleError, match="nothing could be collected; no bundle written") as info:
+        create_bundle(BundleOptions(out=out, paths=[str(tmp_path / "gone.log"), str(tmp_path / "gone-dir")], reports=False))
+    assert info.value.details == [f"{tmp_path / 'gone.log'}: no such file or folder", f"{tmp_path / 'gone-dir'}: no such file or folder"]
+    assert list(tmp_path.iterdir()) == []
