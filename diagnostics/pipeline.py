@@ -64,26 +64,38 @@ def opened_inputs(paths: list[str], host_evidence: dict[str, str] | None = None)
     with contextlib.ExitStack() as stack:
         expanded: list[str] = []
         early_errors: list[str] = []
-        origins: dict[str, str] = {}
+        trees: dict[str, object] = {}
         for path in paths:
             tree = _open_bundle(path, stack, notes, early_errors)
             if tree is None:
                 expanded.append(path)
-            elif tree == _UNREADABLE:
+            elif tree is _UNREADABLE:
                 continue
             else:
-                expanded.append(tree)
-                origins[tree] = path
+                root = str(tree.root)
+                expanded.append(root)
+                trees[root] = tree
         found = discover(expanded, host_evidence)
         found.errors[:0] = early_errors
+        found.errors[:] = [_display_in_message(m, trees) for m in found.errors]
         for item in found.inputs:
-            for root, origin in origins.items():
+            for root, tree in trees.items():
                 if item.path.startswith(root):
-                    item.origin = origin
+                    item.origin = str(tree.source)
+                    item.display = tree.display_path
         yield found, notes
 
 
-_UNREADABLE = "\0unreadable"
+def _display_in_message(message: str, trees: dict) -> str:
+    for root, tree in trees.items():
+        if root in message:
+            head, _, tail = message.partition(": ")
+            if head.startswith(root):
+                return f"{tree.display_path(head)}: {tail}"
+    return message
+
+
+_UNREADABLE = object()
 
 
 def _open_bundle(path: str, stack: contextlib.ExitStack, notes: list[str], errors: list[str]) -> str | None:
@@ -101,7 +113,7 @@ def _open_bundle(path: str, stack: contextlib.ExitStack, notes: list[str], error
         return _UNREADABLE
     notes.extend(getattr(tree, "notes", []) or [])
     errors.extend(getattr(tree, "errors", []) or [])
-    return str(tree.root)
+    return tree
 
 
 def iter_log_records(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None = None) -> Iterator[Record]:
@@ -179,6 +191,19 @@ def fact_time_key(f: Fact, tz: tzinfo | None = None) -> float:
 
 
 def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float, progress: Progress | None) -> None:
+    before = len(out.facts), len(out.errors)
+    _collect_one_raw(out, item, opts, ping_interval, ping_timeout, progress)
+    if item.display is not None:  # inside a bundle: name files as `case.tar.gz:files/...`, not the temp folder
+        for f in out.facts[before[0]:]:
+            f.path = item.display(f.path)
+        for e in out.errors[before[1]:]:
+            e["message"] = e["message"].replace(item.path, item.display(item.path))
+            if e.get("path"):
+                e["path"] = item.display(e["path"])
+        out.inputs[-1]["path"] = item.display(item.path)
+
+
+def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float, progress: Progress | None) -> None:
     record: dict = {"path": display_name(item.path), "kind": item.kind}
     if item.host:
         record["host"] = item.host
@@ -245,11 +270,12 @@ def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict,
     offset = getattr(folder, "clock_offset_s", None)
     if offset is not None:
         record["clock_offset_s"] = offset
-    sub = discover([item.path + os.sep + name for name in sorted(os.listdir(item.path)) if name != "manifest.json"])
+    sub = discover([item.path + os.sep + name for name in sorted(os.listdir(item.path)) if name != "manifest.json"], explicit=False)
     count = 0
     for child in sub.inputs:
         if child.kind in ("host", "capture", "log"):
             child.host = host
+            child.display = item.display
             before = len(out.facts)
             _collect_one(out, child, opts, ping_interval, ping_timeout, progress)
             for f in out.facts[before:]:

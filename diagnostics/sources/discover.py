@@ -29,6 +29,7 @@ class Input:
     host: str | None = None
     detail: str | None = None  # host evidence kind, why skipped, ...
     origin: str | None = None  # the bundle/sosreport it came from
+    display: object = None  # how to name its files to people (a bundle member, not the temp folder)
 
 
 @dataclass(slots=True)
@@ -99,7 +100,7 @@ def _special_dir(path: str) -> str | None:
     return None
 
 
-def discover(paths: list[str], host_evidence: dict[str, str] | None = None) -> Discovery:
+def discover(paths: list[str], host_evidence: dict[str, str] | None = None, explicit: bool = True) -> Discovery:
     """Expand and classify every path; never raises for a bad input (errors are collected)."""
     found = Discovery()
     for host, hpath in (host_evidence or {}).items():
@@ -121,7 +122,7 @@ def discover(paths: list[str], host_evidence: dict[str, str] | None = None) -> D
         if not os.path.exists(path):
             found.errors.append(f"{path}: no such file or directory")
             continue
-        _add_file(found, path, explicit=True)
+        _add_file(found, path, explicit=explicit)
     return found
 
 
