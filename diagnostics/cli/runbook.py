@@ -22,6 +22,8 @@ def change_offering(
     fmt: str = typer.Option("text", "--format", "-f", help="text, markdown (a checklist) or json."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: local zone."),
     rules: list[str] = typer.Option([], "--rules", help="An extra rule folder (repeatable), added to the built-in rules/."),
+    ping_interval: float = typer.Option(60.0, "--ping-interval", help="ping.interval of the management server, seconds (heartbeat gaps)."),
+    ping_timeout: float = typer.Option(2.5, "--ping-timeout", help="ping.timeout multiplier of the management server."),
 ) -> None:
     """Change a VM's offering: prerequisites, the six steps with their cmk commands, troubleshooting, admin desk.
 
@@ -40,7 +42,8 @@ def change_offering(
             raise typer.BadParameter(str(exc)) from None
         from diagnostics.analysis import analyze_paths
 
-        analysis = analyze_paths(evidence, tz=tzinfo, tz_name=tz_label, rule_dirs=rules)
+        analysis = analyze_paths(evidence, tz=tzinfo, tz_name=tz_label, rule_dirs=rules,
+                                 ping_interval=ping_interval, ping_timeout=ping_timeout)
         result = assess(runbook, analysis.collected.facts, analysis.findings, analysis.document, vm=vm)
         for message in result.errors:
             warn(message)

@@ -142,7 +142,7 @@ def _pass_evidence(runbook: Runbook, facts: list[Fact]) -> dict[str, list[Eviden
             rule_id = f"runbook.{check.id}.pass-{i}"
             owner[rule_id] = check.id
             rules.append(Rule(id=rule_id, title=check.title, category="other", severity="info", confidence=1.0,
-                              condition=condition, message="", path=runbook.path, group_by=("host", "vm", "job", "logid")))
+                              condition=condition, message="", path=runbook.path, group_by=()))  # one group: a few lines suffice
     out: dict[str, list[Evidence]] = {}
     for match in evaluate(rules, facts):
         bucket = out.setdefault(owner[match.rule_id], [])

@@ -47,12 +47,16 @@ class VmScope:
         return (fact.kind == "async_job" and getattr(fact, "instance_type", None) == "VirtualMachine"
                 and getattr(fact, "instance_id", None) in self.db_ids)
 
-    def carries_link(self, fact: Fact) -> bool:
-        if {fact.job, fact.work_job, getattr(fact, "job_id", None)} & self.jobs - {None}:
-            return True
+    def link_of(self, fact: Fact) -> str | None:
+        """How a fact that does not name the VM is still about it: through one of its jobs, Seq numbers or logids."""
+        for job in (fact.job, fact.work_job, getattr(fact, "job_id", None)):
+            if job is not None and job in self.jobs:
+                return "job"
+        if fact.kind == "agent_command" and getattr(fact, "seq", "") in self.seqs:
+            return "seq"
         if fact.logid and fact.logid in self.logids:
-            return True
-        return fact.kind == "agent_command" and getattr(fact, "seq", "") in self.seqs
+            return "logid"
+        return None
 
     def on_my_host(self, fact: Fact) -> bool:
         return (fact.host_id is not None and fact.host_id in self.host_ids) or (
@@ -71,7 +75,7 @@ def _start(vm: str) -> VmScope:
     return scope
 
 
-def _learn(scope: VmScope, fact: Fact) -> None:
+def _learn(scope: VmScope, fact: Fact, via: str | None) -> None:
     if fact.vm and fact.vm_uuid and scope.names_vm(fact):  # not from job-linked facts: a job may touch a router too
         scope.names.add(fact.vm)
         scope.uuids.add(fact.vm_uuid.lower())
@@ -80,7 +84,7 @@ def _learn(scope: VmScope, fact: Fact) -> None:
     if fact.vm and (m := INSTANCE_RE.match(fact.vm)) and fact.vm in scope.names:
         scope.db_ids.add(int(m.group(1) or m.group(2)))
     scope.jobs.update(j for j in (fact.job, fact.work_job, getattr(fact, "job_id", None)) if j is not None)
-    if fact.logid:
+    if fact.logid and via != "logid":  # a logid reached through a logid adds nothing; a chain of them could wander
         scope.logids.add(fact.logid)
     if fact.kind == "agent_command" and getattr(fact, "seq", ""):
         scope.seqs.add(fact.seq)  # type: ignore[attr-defined]
@@ -100,9 +104,12 @@ def vm_scope(facts: Iterable[Fact], vm: str) -> VmScope:
         for fact in facts:
             if id(fact) in scope.linked:
                 continue
-            if scope.names_vm(fact) or (scope.linked and scope.carries_link(fact)):
-                scope.linked.add(id(fact))
-                _learn(scope, fact)
+            if scope.names_vm(fact):
+                via = None
+            elif not scope.linked or (via := scope.link_of(fact)) is None:
+                continue
+            scope.linked.add(id(fact))
+            _learn(scope, fact, via)
         if (len(scope.linked), len(scope.names), len(scope.uuids), len(scope.jobs), len(scope.logids)) == before:
             break
     _name_hosts(scope, facts)

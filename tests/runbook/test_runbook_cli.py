@@ -108,3 +108,17 @@ def test_unknown_vm_and_bad_format():
     assert "i-9-999-VM does not appear in the evidence" in done.stderr
     bad = run_csdiag("runbook", "change-offering", "--format", "yaml")
     assert bad.returncode == 3 and "--format must be text, markdown or json" in bad.stderr
+
+
+def test_heartbeat_captures_decide_the_agent_link_row():
+    # the recorded captures ping every 2 s (see samples/captures/README.md), so the cut-off is 2 x 2.5 = 5 s
+    verdicts = {}
+    for name in ("heartbeat-healthy", "heartbeat-gap"):
+        done = run_csdiag("runbook", "change-offering", "-f", "json", "--ping-interval", "2",
+                          str(SAMPLES / "captures" / f"{name}.pcap"))
+        doc = json.loads(done.stdout)
+        verdicts[name] = (done.returncode, next(c for c in doc["checks"] if c["id"] == "agent-link"))
+    assert verdicts["heartbeat-healthy"][0] == 0 and verdicts["heartbeat-healthy"][1]["status"] == "passed"
+    code, row = verdicts["heartbeat-gap"]
+    assert code == 2 and row["status"] == "failed" and row["level"] == "critical"
+    assert [f["rule"] for f in row["findings"]] == ["connectivity.heartbeat-gap"]
