@@ -15,7 +15,7 @@ from typing import Any
 # worst first; the CLI maps them to exit codes
 SEVERITY_ORDER = ("critical", "unknown", "warning", "ok")
 
-VERDICTS = ("healthy", "gap", "reset", "closed", "tls_failed", "zero_window", "lossy", "inconclusive")
+VERDICTS = ("healthy", "gap", "reset", "closed", "unanswered", "tls_failed", "zero_window", "lossy", "inconclusive")
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """One verdict per heartbeat connection, from the strongest evidence down.
 
-Order: a failed TLS handshake or an abort (RST) is seen directly, so it stands even in a lossy capture;
+Order: an unanswered SYN, a failed TLS handshake or an abort (RST) is seen directly, so it stands even in a lossy capture;
 capture loss then makes everything weaker inconclusive (the missing segments might hold the pings);
 then silence beyond ping.interval x ping.timeout (CloudStack's own cut-off for "behind on ping"),
 then zero windows, retransmissions and duplicate ACKs, then an orderly close.
@@ -26,6 +26,10 @@ def judge_flow(flow: FlowReport, *, ping_interval: float, gap_threshold: float) 
         reasons.append(f"{flow.duplicate_frames} frame(s) captured twice within 1 ms (one segment seen on two interfaces); ignored")
     if flow.is_reconnect:
         reasons.append("a reconnect: an earlier connection between the same hosts had ended")
+    if flow.handshake_seen and flow.packets_server == 0:
+        tries = flow.retransmissions + 1
+        reasons.append(f"the server never answered the agent's SYN ({tries} attempt(s)); {again}")
+        _set(flow, "unanswered", "warning" if back else "critical")
     if flow.tls_handshake == "failed":  # before the RST: an abort after a failed handshake is its symptom
         reasons.append(f"TLS handshake failed: {flow.tls_detail}; {again}")
         _set(flow, "tls_failed", "warning" if back else "critical")

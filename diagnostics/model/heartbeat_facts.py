@@ -55,7 +55,7 @@ class HeartbeatFlow(Fact):
     fin_by: tuple[str, ...] = ()
     tls_handshake: str = "not_seen"  # complete | failed | not_seen | incomplete
     capture_loss: int = 0
-    verdict: str = "healthy"  # healthy | gap | reset | closed | tls_failed | zero_window | lossy | inconclusive
+    verdict: str = "healthy"  # healthy | gap | reset | closed | unanswered | tls_failed | zero_window | lossy | inconclusive
     severity: str = "ok"  # ok | warning | critical | unknown
     reasons: tuple[str, ...] = ()
 

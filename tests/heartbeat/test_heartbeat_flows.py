@@ -377,3 +377,19 @@ def test_two_live_connections_from_one_agent_are_not_a_reconnect(pcap):
     report = analyze_capture(pcap(first.packets + second.packets))
     assert [f.verdict for f in report.flows] == ["healthy", "healthy"]
     assert report.reconnects == [] and not any(f.is_reconnect for f in report.flows)
+
+
+def test_syn_never_answered_is_critical_until_a_later_connection_gets_through(pcap):
+    attempt = Conversation()
+    for i in range(3):  # the kernel resends the same SYN: 1 s, then 2 s later
+        attempt._emit(T0 + (0, 1, 3)[i], True, "S")
+    alone = analyze_capture(pcap(attempt.packets))
+    flow = only_flow(alone)
+    assert (flow.verdict, flow.severity, flow.retransmissions) == ("unanswered", "critical", 2)
+    assert "never answered the agent's SYN (3 attempt(s))" in flow.reasons[0]
+    later = Conversation(agent=Side("192.0.2.21", 41002, 80000))
+    t = later.tls_handshake(later.handshake(T0 + 10) + 0.01)
+    later.pings(t + 0.1, 3, 60.0)
+    report = analyze_capture(pcap(attempt.packets + later.packets))
+    assert [(f.verdict, f.severity) for f in report.flows] == [("unanswered", "warning"), ("healthy", "ok")]
+    assert report.reconnects[0].count == 1
