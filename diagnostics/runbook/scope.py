@@ -59,8 +59,9 @@ class VmScope:
         return None
 
     def on_my_host(self, fact: Fact) -> bool:
+        """Evidence of a host the VM ran on, or of the guest itself (a folder named after the VM: i-2-42-VM/dmesg.txt)."""
         return (fact.host_id is not None and fact.host_id in self.host_ids) or (
-            bool(fact.host_name) and fact.host_name.lower() in self.host_names)
+            bool(fact.host_name) and (fact.host_name.lower() in self.host_names or fact.host_name in self.names))
 
 
 def _start(vm: str) -> VmScope:

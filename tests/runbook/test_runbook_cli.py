@@ -122,3 +122,23 @@ def test_heartbeat_captures_decide_the_agent_link_row():
     code, row = verdicts["heartbeat-gap"]
     assert code == 2 and row["status"] == "failed" and row["level"] == "critical"
     assert [f["rule"] for f in row["findings"]] == ["connectivity.heartbeat-gap"]
+
+
+GUEST_DMESG = """\
+[    0.000000] Linux version 5.15.0-105-generic (buildd@lcy02-amd64-007) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) #115-Ubuntu SMP Mon Apr 15 09:52:04 UTC 2024 (Ubuntu 5.15.0-105.115-generic 5.15.149)
+[    0.000000] Built 1 zonelists, mobility grouping on.  Total pages: 1015821
+[ 7210.118442] Built 1 zonelists, mobility grouping on.  Total pages: 2064397
+"""
+
+
+def test_guest_dmesg_named_after_the_vm_passes_step_6(tmp_path):
+    """The kernel rebuilt its zonelists with more pages after the live scale: the guest onlined the new memory."""
+    statuses = {}
+    for folder in ("i-2-42-VM", "i-3-77-VM"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "dmesg.txt").write_text(GUEST_DMESG)
+        done = run_csdiag("runbook", "change-offering", "--vm", "i-2-42-VM", "-f", "json",
+                          str(SAMPLES / "healthy-scale"), str(tmp_path / folder))
+        assert done.returncode == 0, done.stderr
+        statuses[folder] = next(c for c in json.loads(done.stdout)["checks"] if c["id"] == "verify-guest")["status"]
+    assert statuses == {"i-2-42-VM": "passed", "i-3-77-VM": "unknown"}
