@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from diagnostics.cli.common import ExitCode, stdout_console, warn
+from diagnostics.cli.common import ExitCode, die, stdout_console, warn
 from diagnostics.sources.timezones import TimeSpecError, resolve_tz
 
 runbook_app = typer.Typer(help="On-call runbooks, checked against evidence.", no_args_is_help=True)
@@ -17,7 +17,7 @@ STATUS_EXIT = {"OK": ExitCode.OK, "WARNING": ExitCode.WARNING, "CRITICAL": ExitC
 
 @runbook_app.command("change-offering")
 def change_offering(
-    evidence: list[str] = typer.Argument(None, metavar="[EVIDENCE]...", help="Logs, host evidence, pcaps, probe folders, API snapshots, bundles (as for analyze)."),
+    evidence: list[str] = typer.Argument(None, metavar="EVIDENCE", help="Logs, host evidence, pcaps, probe folders, API snapshots, bundles (as for analyze)."),
     vm: Optional[str] = typer.Option(None, "--vm", help="Judge only this VM's evidence: instance name (i-2-42-VM) or uuid."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, markdown (a checklist) or json."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: local zone."),
@@ -30,11 +30,14 @@ def change_offering(
     With EVIDENCE each check is marked passed, failed (with the finding ids that fail it) or unknown.
     Exit codes: 0 no failed check, 1 a failed warning-level check, 2 a failed critical check, 3 incomplete evidence.
     """
-    from diagnostics.runbook import assess, load_runbook, plain, render_json, render_markdown, render_text, status
+    from diagnostics.runbook import RunbookError, assess, load_runbook, plain, render_json, render_markdown, render_text, status
 
     if fmt not in ("text", "markdown", "json"):
         raise typer.BadParameter("--format must be text, markdown or json")
-    runbook = load_runbook("change-offering")
+    try:
+        runbook = load_runbook("change-offering")
+    except RunbookError as exc:  # a damaged installation: say which file, never a traceback
+        die(str(exc), ExitCode.UNKNOWN)
     if evidence:
         try:
             tzinfo, tz_label = resolve_tz(tz)

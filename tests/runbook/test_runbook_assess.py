@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import SAMPLE_NAMES
+from runbook_samples import SAMPLE_NAMES
 from diagnostics.api import facts_from_api_text
 from diagnostics.runbook import assess, plain, status
 from diagnostics.runbook.scope import vm_scope

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import SAMPLES, run_csdiag
+from runbook_samples import SAMPLES, run_csdiag
 
 ANSI = re.compile(r"\x1b\[")
 
