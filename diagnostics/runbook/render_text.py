@@ -9,11 +9,12 @@ from rich.console import Console
 from rich.text import Text
 
 from diagnostics.runbook.assess import fill, status
-from diagnostics.runbook.model import COMMAND_PLACES, SECTION_TITLES, SECTIONS, Assessment, CheckResult
+from diagnostics.runbook.model import SECTION_TITLES, SECTIONS, Assessment, CheckResult
 
 _MARK = {"passed": ("PASSED ", "green"), "failed": ("FAILED ", "bold red"), "unknown": ("unknown", "dim")}
 _STATUS_STYLE = {"OK": "bold green", "WARNING": "bold yellow", "CRITICAL": "bold red", "UNKNOWN": "bold magenta"}
 _INDENT = "          "
+_PLACE_TAG = {"api": "api   $ ", "mgmt": "mgmt  $ ", "host": "host  $ ", "guest": "guest $ "}
 
 
 def _line(console: Console, *parts: tuple[str, str] | str) -> None:
@@ -51,7 +52,7 @@ def _check(console: Console, result: CheckResult, a: Assessment) -> None:
         _line(console, _INDENT, ("where  ", "dim"), c.where)
     _line(console, _INDENT, ("why    ", "dim"), " ".join(c.why.split()))
     for cmd in c.commands:
-        _line(console, _INDENT, (f"{COMMAND_PLACES[cmd.on]}$ ", "dim"), (fill(cmd.run, a.values), "cyan"))
+        _line(console, _INDENT, (_PLACE_TAG[cmd.on], "dim"), (fill(cmd.run, a.values), "cyan"))
     for v in c.verify:
         _line(console, _INDENT, ("verify ", "dim"), " ".join(fill(v, a.values).split()))
 
@@ -68,6 +69,8 @@ def render_text(a: Assessment, console: Console) -> None:
         if a.vm and not a.vm_found:
             _line(console, ("VM not found", "bold magenta"), f": {a.vm} does not appear in the evidence")
     _line(console, " ".join(rb.summary.split()))
+    _line(console, ("Run  api $ with cmk (CloudMonkey), mgmt $ on the management server, host $ on the VM's hypervisor, "
+                    "guest $ inside the VM. <placeholders> are values the evidence did not give.", "dim"))
     for section in SECTIONS:
         results = a.results(section)
         if not results:
