@@ -14,7 +14,7 @@ from diagnostics.model import Evidence
 SECTIONS = ("prerequisite", "step", "troubleshooting")
 SECTION_TITLES = {"prerequisite": "Prerequisites", "step": "Steps", "troubleshooting": "Troubleshooting matrix"}
 STATUSES = ("passed", "failed", "unknown")
-COMMAND_PLACES = {"api": "cmk", "mgmt": "management server", "host": "hypervisor host", "guest": "guest OS"}
+COMMAND_PLACES = {"api": "with cmk", "mgmt": "on the management server", "host": "on the hypervisor host", "guest": "in the guest"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,11 @@ def _code(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Prose on one line, with < > & escaped outside `code spans` (`<maxMemory ...>` must not vanish as an HTML tag)."""
+    parts = " ".join(text.split()).split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
 
 
 def _status(result: CheckResult, evidence: bool) -> str:
@@ -26,7 +30,7 @@ def _check(result: CheckResult, a: Assessment) -> list[str]:
     c = result.check
     box = "x" if result.status == "passed" and a.evidence else " "
     applies = f" _({c.applies})_" if c.applies else ""
-    out = [f"- [{box}] {_status(result, a.evidence)}{c.title}{applies} <sub>`{c.id}`</sub>"]
+    out = [f"- [{box}] {_status(result, a.evidence)}{_one_line(c.title)}{applies} <sub>`{c.id}`</sub>"]
     for ref in result.failed_by:
         where = ", ".join(_code(str(e)) for e in ref.evidence[:2])
         symptom = f" (symptom of {', '.join(ref.symptom_of)})" if ref.symptom_of else ""
@@ -39,10 +43,10 @@ def _check(result: CheckResult, a: Assessment) -> list[str]:
     if a.evidence and result.status == "passed":
         return out  # done: what to run matters for what failed or is still open
     if c.where:
-        out.append(f"  - Where: {c.where}")
+        out.append(f"  - Where: {_one_line(c.where)}")
     out.append(f"  - Why: {_one_line(c.why)}")
     for cmd in c.commands:
-        out.append(f"  - Run on the {COMMAND_PLACES[cmd.on]}: {_code(fill(cmd.run, a.values))}")
+        out.append(f"  - Run {COMMAND_PLACES[cmd.on]}: {_code(fill(cmd.run, a.values))}")
     for v in c.verify:
         out.append(f"  - Verify: {_one_line(fill(v, a.values))}")
     return out

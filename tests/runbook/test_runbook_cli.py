@@ -27,6 +27,9 @@ def test_plain_runbook_as_markdown_is_an_unticked_checklist(runbook):
     boxes = re.findall(r"^- \[( |x)\] ", done.stdout, re.M)
     assert len(boxes) == len(runbook.checks) and set(boxes) == {" "}
     assert "## Admin desk" in done.stdout
+    # prose is escaped so a renderer shows <maxMemory ...> instead of swallowing it as HTML; code spans stay verbatim
+    assert "&lt;maxMemory slots='16' ...&gt;" in done.stdout
+    assert "`cmk list configurations name=enable.dynamic.scale.vm zoneid=<zone-id> filter=name,value,scope`" in done.stdout
 
 
 def test_dynamic_scaling_disabled_text(analysed):
