@@ -149,6 +149,19 @@ def healthy_link(pings: int = 6, interval: float = 60.0, *, start: float = T0, *
     return conv
 
 
+@pytest.fixture(autouse=True)
+def no_address_resolution(monkeypatch):
+    """Packets are only built here, never sent: fail loudly if scapy tries to resolve a MAC (ARP / ND)."""
+    import scapy.layers.inet6
+    import scapy.layers.l2
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"scapy tried to resolve a link-layer address for {args}; give Ether() src and dst")
+
+    monkeypatch.setattr(scapy.layers.l2, "getmacbyip", refuse)
+    monkeypatch.setattr(scapy.layers.inet6, "getmacbyip6", refuse)
+
+
 @pytest.fixture
 def conversation():
     return Conversation

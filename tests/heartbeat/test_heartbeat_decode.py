@@ -15,14 +15,19 @@ from diagnostics.heartbeat import analyze_capture
 from diagnostics.heartbeat.packet_decode import decode_segment, ip_text
 
 
+def ether():
+    """Explicit addresses: with none, scapy would resolve the destination MAC on the network."""
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+
+
 def _rewrap(pkt, link: str):
     """The same IP packet behind another link-layer header, as tcpdump would write it."""
     net = pkt[IP] if IP in pkt else pkt[IPv6]
     v6 = IPv6 in pkt
     proto = 0x86DD if v6 else 0x0800
     wrapped = {
-        "ethernet": lambda: Ether() / net,
-        "vlan": lambda: Ether() / Dot1Q(vlan=42) / net,
+        "ethernet": lambda: ether() / net,
+        "vlan": lambda: ether() / Dot1Q(vlan=42) / net,
         "sll": lambda: CookedLinux(proto=proto) / net,
         "sll2": lambda: CookedLinuxV2(proto=proto) / net,
         "null": lambda: Loopback(type=10 if v6 else 2) / net,  # scapy dissects the Linux AF_INET6 value only
@@ -85,30 +90,30 @@ def test_recorded_samples_decode_exactly_like_scapy(name):
 
 
 def test_ipv6_extension_headers_are_skipped():
-    pkt = Ether() / IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrHopByHop() / TCP(sport=40000, dport=8250, seq=7) / Raw(b"\x17\x03\x03abc")
+    pkt = ether() / IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrHopByHop() / TCP(sport=40000, dport=8250, seq=7) / Raw(b"\x17\x03\x03abc")
     seg = decode_segment(1, bytes(pkt), len(pkt), 8250)
     assert seg is not None and (seg.seq, seg.payload_len, seg.head) == (7, 6, b"\x17\x03\x03abc")
 
 
 def test_not_first_fragments_other_protocols_and_ports_are_skipped():
     tcp = TCP(sport=40000, dport=8250) / Raw(b"x" * 10)
-    frag = Ether() / IP(src="192.0.2.1", dst="192.0.2.2", frag=100, proto=6) / Raw(bytes(tcp))
-    v6frag = Ether() / IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrFragment(offset=10, nh=6) / Raw(bytes(tcp))
-    udp = Ether() / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=40000, dport=8250)
-    other = Ether() / IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=40000, dport=443)
+    frag = ether() / IP(src="192.0.2.1", dst="192.0.2.2", frag=100, proto=6) / Raw(bytes(tcp))
+    v6frag = ether() / IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrFragment(offset=10, nh=6) / Raw(bytes(tcp))
+    udp = ether() / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=40000, dport=8250)
+    other = ether() / IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=40000, dport=443)
     for pkt in (frag, v6frag, udp, other):
         assert decode_segment(1, bytes(pkt), len(pkt), 8250) is None, pkt.summary()
 
 
 def test_a_snaplen_cut_keeps_the_payload_length_from_the_ip_header():
-    pkt = Ether() / IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=40000, dport=8250) / Raw(b"\x17\x03\x03" + bytes(997))
+    pkt = ether() / IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=40000, dport=8250) / Raw(b"\x17\x03\x03" + bytes(997))
     seg = decode_segment(1, bytes(pkt)[:60], len(pkt), 8250)
     assert seg.payload_len == 1000 and seg.head == b"\x17\x03\x03\x00\x00\x00"
 
 
 @pytest.mark.parametrize("cut", [0, 5, 13, 20, 33, 53])
 def test_frames_cut_inside_a_header_are_skipped_not_misread(cut):
-    pkt = Ether() / IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=40000, dport=8250) / Raw(b"abc")
+    pkt = ether() / IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=40000, dport=8250) / Raw(b"abc")
     assert decode_segment(1, bytes(pkt)[:cut], len(pkt), 8250) is None
 
 
