@@ -152,6 +152,7 @@ def healthy_link(pings: int = 6, interval: float = 60.0, *, start: float = T0, *
 @pytest.fixture(autouse=True)
 def no_address_resolution(monkeypatch):
     """Packets are only built here, never sent: fail loudly if scapy tries to resolve a MAC (ARP / ND)."""
+    import scapy.layers.inet
     import scapy.layers.inet6
     import scapy.layers.l2
 
@@ -159,6 +160,7 @@ def no_address_resolution(monkeypatch):
         raise AssertionError(f"scapy tried to resolve a link-layer address for {args}; give Ether() src and dst")
 
     monkeypatch.setattr(scapy.layers.l2, "getmacbyip", refuse)
+    monkeypatch.setattr(scapy.layers.inet, "getmacbyip", refuse)  # inet.py holds its own reference
     monkeypatch.setattr(scapy.layers.inet6, "getmacbyip6", refuse)
 
 

@@ -122,3 +122,10 @@ def test_null_link_accepts_the_bsd_and_macos_ipv6_families_in_either_byte_order(
     net = IPv6(src="2001:db8::1", dst="2001:db8::2") / TCP(sport=40000, dport=8250, seq=99)
     seg = decode_segment(0, family + bytes(net), 4 + len(net), 8250)
     assert seg is not None and seg.seq == 99 and ip_text(seg.dst) == "2001:db8::2"
+
+
+@pytest.mark.parametrize("net", [IP(dst="192.0.2.5"), IPv6(dst="2001:db8::5")], ids=["arp", "nd"])
+def test_the_no_resolution_guard_holds(net):
+    """The conftest guard: a frame without MAC addresses fails here instead of asking the network."""
+    with pytest.raises(Exception, match="resolve a link-layer address"):
+        bytes(Ether() / net)
