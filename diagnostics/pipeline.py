@@ -218,6 +218,13 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
             stats = LogStats(display_name(item.path))
             facts = list(log_facts(item, opts, stats, progress))
             record.update(stats.to_dict())
+            if stats.side == "agent":
+                host = item.host or _host_of_path(item.path)
+                if host:
+                    record["host"] = host
+                    for f in facts:  # an agent writes about its own host
+                        if not f.host_name and f.host_id is None:
+                            f.host_name = host
             record["facts"] = len(facts)
             out.facts.extend(facts)
             for message in stats.errors:
@@ -287,6 +294,14 @@ def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict,
     record["facts"] = count
 
 
+def _host_of_path(path: str) -> str | None:
+    try:
+        from diagnostics.host.hostname import host_from_path
+    except ImportError:
+        return None
+    return host_from_path(path)
+
+
 _NAME_FROM_HOST_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -294,7 +309,10 @@ def resolve_entities(facts: list[Fact], host_names: dict[int, str]) -> None:
     """Fill host names from ids and ids from names, VM names from UUIDs, wherever any line named both."""
     ids_by_name: dict[str, int] = {}
     vm_by_uuid: dict[str, str] = {}
+    vms_by_logid: dict[str, set[str]] = {}
     for f in facts:
+        if f.vm and f.logid:
+            vms_by_logid.setdefault(f.logid, set()).add(f.vm)
         if f.host_id is not None and f.host_name and _NAME_FROM_HOST_RE.match(f.host_name):
             host_names.setdefault(f.host_id, f.host_name)
             ids_by_name.setdefault(f.host_name, f.host_id)
@@ -307,6 +325,8 @@ def resolve_entities(facts: list[Fact], host_names: dict[int, str]) -> None:
             f.host_id = ids_by_name[f.host_name]
         if f.vm_uuid and not f.vm and f.vm_uuid in vm_by_uuid:
             f.vm = vm_by_uuid[f.vm_uuid]
+        if not f.vm and f.logid and len(vms_by_logid.get(f.logid, ())) == 1:
+            f.vm = next(iter(vms_by_logid[f.logid]))  # the agent logs the command's logid, not the VM
 
 
 def reports_for(paths: list[str]) -> dict[str, str]:
