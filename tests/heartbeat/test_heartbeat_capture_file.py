@@ -7,7 +7,7 @@ import gzip
 import struct
 
 import pytest
-from conftest import T0, Conversation, healthy_link
+from heartbeat_builders import T0, Conversation, healthy_link
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scapy.utils import PcapReader

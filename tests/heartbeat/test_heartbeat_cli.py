@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SAMPLES
+from heartbeat_builders import SAMPLES
 
 from diagnostics.heartbeat.capture_report import VERDICTS
 

@@ -4,7 +4,7 @@ recorded samples: same addresses, ports, sequence numbers, flags, window and pay
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLES, T0, Conversation, Side
+from heartbeat_builders import SAMPLES, T0, Conversation, Side
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop
 from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1Q, Ether, Loopback

@@ -4,7 +4,7 @@ to a pcap with scapy and checks what analyze_capture concludes."""
 from __future__ import annotations
 
 import pytest
-from conftest import ALERT, ANSWER, CLIENT_HELLO, PING, SERVER_HELLO, T0, Conversation, Side
+from heartbeat_builders import ALERT, ANSWER, CLIENT_HELLO, PING, SERVER_HELLO, T0, Conversation, Side
 
 from diagnostics.heartbeat import analyze_capture
 

@@ -4,7 +4,7 @@ facts out. The samples ping every 2 s, so they are analysed with ping_interval=2
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLES
+from heartbeat_builders import SAMPLES
 
 from diagnostics.heartbeat import analyze_capture, facts_from_capture
 from diagnostics.model import FACT_KINDS
