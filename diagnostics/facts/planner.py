@@ -103,3 +103,19 @@ def host_rejected(rec: Record, ctx: ExtractContext):
     if msg.startswith("Not using host "):
         return [_fact(rec, "host_rejected", detail=msg[:300])]
     return None
+
+
+@extractor("Cannot deploy the VM to specified host", "affinity rules associated to the", "is not compatible for the VM")
+def pinned_host(rec: Record, ctx: ExtractContext):
+    """A VM pinned to a host (start with hostid, affinity rules, strict host tags) that the host cannot take."""
+    msg = rec.text if "Exception" in rec.message else rec.message
+    if "affinity rules associated to the" in msg:
+        return [_fact(rec, "affinity_conflict", detail=msg[:300])]
+    m = re.search(r"specified host (.+?), (requested CPU and speed is more than the host capability|host does not have enough free CPU or RAM)", msg)
+    if m is None:
+        m2 = re.search(r"destination host: (\S+) is not compatible", msg)
+        return [_fact(rec, "pinned_host_refused", host_name=m2.group(1) if m2 else None, detail="host tags")] if m2 else None
+    host = find_host(m.group(1))
+    reason = "capability" if "capability" in m.group(2) else "capacity"
+    return [_fact(rec, "pinned_host_refused", host_id=host and host.id, host_name=(host and host.name) or m.group(1).strip(),
+                  detail=reason)]
