@@ -25,6 +25,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
     skew = estimate_skew(collected)
     agent_hosts = _hosts_with_agent_logs(collected)
     hosts_with_memory = {f.host_name for f in collected.facts if f.kind == "host_memory" and f.host_name}
+    index = _FindingIndex(findings)
     incidents: list[dict] = []
     for session in group_sessions(ops):
         kinds = [op.kind for op in session]
@@ -40,7 +41,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
         first = min((op.first for op in session if op.first), default=None)
         last = max((op.last for op in session if op.last), default=None)
         vm_keys = {k for op in session for k in (op.vm, op.vm_uuid) if k}
-        mine = rank([f for f in findings if related(f, vm_keys, jobs, logids, hosts, first, last)])
+        mine = rank([f for f in index.candidates(vm_keys, jobs, logids, hosts) if related(f, vm_keys, jobs, logids, hosts, first, last)])
         causes = [f for f in mine if not f.benign and not f.symptom_of]
         root = causes[0] if causes and (failed or causes[0].severity != "info") else None
         done = {s.step: s.status for s in steps}
@@ -77,6 +78,36 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
             "clock_skew": skew,
         })
     return incidents
+
+
+class _FindingIndex:
+    """Findings by the keys an incident can share with them, so each incident looks only at its own."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.order = {id(f): i for i, f in enumerate(findings)}
+        self.by_key: dict[tuple[str, object], list[Finding]] = {}
+        for f in findings:
+            e = f.entities
+            keys = {("vm", e.get("vm")), ("vm", e.get("vm_uuid"))}
+            keys |= {("job", j) for j in _listed(e.get("job")) + _listed(e.get("jobs"))}
+            keys |= {("logid", x) for x in _listed(e.get("logid")) + _listed(e.get("logids"))}
+            keys |= {("host", str(h)) for h in _listed(e.get("host")) + _listed(e.get("host_name")) + _listed(e.get("host_id"))}
+            for key in keys:
+                if key[1] is not None:
+                    self.by_key.setdefault(key, []).append(f)
+
+    def candidates(self, vms: set, jobs: set, logids: set, hosts: set) -> list[Finding]:
+        seen: dict[int, Finding] = {}
+        for key in [("vm", v) for v in vms] + [("job", j) for j in jobs] + [("logid", x) for x in logids] + [("host", str(h)) for h in hosts]:
+            for f in self.by_key.get(key, ()):
+                seen[id(f)] = f
+        return sorted(seen.values(), key=lambda f: self.order[id(f)])
+
+
+def _listed(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
 def _step_for(root: Finding, kinds: list[str]) -> str:

@@ -34,18 +34,21 @@ class Operation:
     facts: list[Fact] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
+    _ids: set[int] = field(default_factory=set, repr=False)
+
+    def has(self, fact: Fact) -> bool:
+        return id(fact) in self._ids
 
     def add(self, fact: Fact) -> None:
+        if id(fact) in self._ids:
+            return
+        self._ids.add(id(fact))
         self.facts.append(fact)
         if fact.ts is not None:
             if self.first is None or fact.ts < self.first:
                 self.first = fact.ts
             if self.last is None or fact.ts > self.last:
                 self.last = fact.ts
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts
 
 
 def find_operations(facts: list[Fact]) -> list[Operation]:
@@ -81,8 +84,7 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
             op = by_logid[f.logid]
         if op is None:
             continue
-        if f not in op.facts:
-            op.add(f)
+        op.add(f)
         if f.logid:
             op.logids.add(f.logid)
             by_logid.setdefault(f.logid, op)
@@ -96,7 +98,7 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
         op = by_logid.get(f.logid) if f.logid else None
         if op is None and f.kind == "agent_command" and f.seq in by_seq:
             op = by_seq[f.seq]
-        if op is not None and f not in op.facts:
+        if op is not None:
             op.add(f)
     # 4. the VM of each operation
     for op in ops:
