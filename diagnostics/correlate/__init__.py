@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from diagnostics.correlate.causes import rank, related
+from diagnostics.correlate.causes import as_list, rank, related
 from diagnostics.correlate.operations import find_operations, group_sessions
 from diagnostics.correlate.skew import estimate_skew
 from diagnostics.correlate.workflow import build_steps
@@ -89,9 +89,9 @@ class _FindingIndex:
         for f in findings:
             e = f.entities
             keys = {("vm", e.get("vm")), ("vm", e.get("vm_uuid"))}
-            keys |= {("job", j) for j in _listed(e.get("job")) + _listed(e.get("jobs"))}
-            keys |= {("logid", x) for x in _listed(e.get("logid")) + _listed(e.get("logids"))}
-            keys |= {("host", str(h)) for h in _listed(e.get("host")) + _listed(e.get("host_name")) + _listed(e.get("host_id"))}
+            keys |= {("job", j) for j in as_list(e.get("job")) + as_list(e.get("jobs"))}
+            keys |= {("logid", x) for x in as_list(e.get("logid")) + as_list(e.get("logids"))}
+            keys |= {("host", str(h)) for h in as_list(e.get("host")) + as_list(e.get("host_name")) + as_list(e.get("host_id"))}
             for key in keys:
                 if key[1] is not None:
                     self.by_key.setdefault(key, []).append(f)
@@ -102,12 +102,6 @@ class _FindingIndex:
             for f in self.by_key.get(key, ()):
                 seen[id(f)] = f
         return sorted(seen.values(), key=lambda f: self.order[id(f)])
-
-
-def _listed(value) -> list:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
 def _step_for(root: Finding, kinds: list[str]) -> str:

@@ -20,11 +20,11 @@ def related(finding: Finding, vms: set[str], jobs: set[int], logids: set[str], h
     e = finding.entities
     hit = (
         bool(vms & {e.get("vm"), e.get("vm_uuid")} - {None})
-        or bool(jobs & set(_as_list(e.get("job"))))
-        or bool(logids & set(_as_list(e.get("logid"))))
+        or bool(jobs & set(as_list(e.get("job"))))
+        or bool(logids & set(as_list(e.get("logid"))))
     )
     if not hit and (e.get("host") or e.get("host_name") or e.get("host_id")) and not e.get("vm") and not e.get("job"):
-        host_keys = {str(x) for x in _as_list(e.get("host")) + _as_list(e.get("host_name")) + _as_list(e.get("host_id"))}
+        host_keys = {str(x) for x in as_list(e.get("host")) + as_list(e.get("host_name")) + as_list(e.get("host_id"))}
         hit = bool(host_keys & {str(h) for h in hosts})
     if not hit:
         return False
@@ -36,7 +36,8 @@ def related(finding: Finding, vms: set[str], jobs: set[int], logids: set[str], h
         return True
 
 
-def _as_list(value) -> list:
+def as_list(value) -> list:
+    """An entity value that may be one value or several, as a list."""
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
