@@ -20,8 +20,8 @@ def related(finding: Finding, vms: set[str], jobs: set[int], logids: set[str], h
     e = finding.entities
     hit = (
         bool(vms & {e.get("vm"), e.get("vm_uuid")} - {None})
-        or bool(jobs & set(as_list(e.get("job"))))
-        or bool(logids & set(as_list(e.get("logid"))))
+        or bool(jobs & set(as_list(e.get("job")) + as_list(e.get("jobs"))))
+        or bool(logids & set(as_list(e.get("logid")) + as_list(e.get("logids"))))
     )
     if not hit and (e.get("host") or e.get("host_name") or e.get("host_id")) and not e.get("vm") and not e.get("job"):
         host_keys = {str(x) for x in as_list(e.get("host")) + as_list(e.get("host_name")) + as_list(e.get("host_id"))}
