@@ -91,13 +91,14 @@ def main() -> None:
     rows = []
     seconds, rss = timed_command(["grep", "-c", "InsufficientServerCapacityException", path], to_devnull=False)
     rows.append(("grep -c keyword", seconds, rss, None))
+    # before the Python children: RUSAGE_CHILDREN keeps the largest child so far
+    seconds, rss = timed_command([sys.executable, "-m", "diagnostics", "timeline", path, "--format", "json", "--tz", "UTC"])
+    rows.append(("timeline --format json > /dev/null", seconds, rss, None))
     for label, mode in CHILD_STEPS.items():
         if mode == "exact" and args.skip_exact:
             continue
         r = run_child(mode, path)
         rows.append((label, r["seconds"], r["rss_mib"], r["facts"]))
-    seconds, rss = timed_command([sys.executable, "-m", "diagnostics", "timeline", path, "--format", "json", "--tz", "UTC"])
-    rows.append(("timeline --format json > /dev/null", seconds, rss, None))
     print(f"{'step':38} {'MB/s':>8} {'lines/s':>12} {'peak RSS MiB':>13} {'facts':>8}")
     for label, seconds, rss, facts in rows:
         print(f"{label:38} {size / seconds / 1e6:8.1f} {lines / seconds:12.0f} {rss:13.0f} {facts if facts is not None else '':>8}")
