@@ -104,7 +104,13 @@ def discover(paths: list[str], host_evidence: dict[str, str] | None = None, expl
     """Expand and classify every path; never raises for a bad input (errors are collected)."""
     found = Discovery()
     for host, hpath in (host_evidence or {}).items():
-        _add_file(found, hpath, explicit=True, host=host)
+        if os.path.isdir(hpath):
+            before = len(found.inputs)
+            _walk(found, hpath)
+            for item in found.inputs[before:]:
+                item.host = host  # the operator said whose evidence this folder is
+        else:
+            _add_file(found, hpath, explicit=True, host=host)
     for path in paths:
         if path == "-":
             found.inputs.append(Input("-", "log"))

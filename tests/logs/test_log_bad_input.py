@@ -130,3 +130,17 @@ def test_random_mixtures_of_real_lines_never_raise(lines):
     stats = LogStats("mix")
     recs = list(read_records("mix", ReadOptions(tz=timezone.utc), stats, lines=lines))
     assert sum(1 for r in recs if r.fmt not in ("orphan", "unparsed")) == stats.records
+
+
+def test_host_evidence_folder_is_tied_to_the_named_host(tmp_path):
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    (folder / "output.txt").write_text(
+        "               total        used        free      shared  buff/cache   available\n"
+        "Mem:          128498      107342        2117       14530       19038        6931\n"
+        "Swap:           4095        4095           0\n"
+    )
+    result = collect([], tz=timezone.utc, host_evidence={"kvm09": str(folder)})
+    assert result.errors == []
+    (memory,) = [f for f in result.facts if f.kind == "host_memory"]
+    assert memory.host_name == "kvm09" and memory.available == 6931 << 20
