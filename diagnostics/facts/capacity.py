@@ -170,34 +170,29 @@ _CALIBRATE_RE = re.compile(
 )
 
 
+def _change(rec: Record, m: re.Match[str], op: str) -> list[CapacityChange]:
+    """One release/allocate line: both name the host, old and new used/reserved and the total."""
+    host = find_host(m.group("host"))
+    groups = m.groupdict()
+    return [CapacityChange(
+        **base(rec, host_id=host and host.id, host_name=host and host.name),
+        op=op, resource="cpu" if m.group(1).lower() == "cpu" else "memory",
+        old_used=parse_size(m.group("old_used")), new_used=parse_size(m.group("new_used")),
+        old_reserved=parse_size(m.group("old_res")), new_reserved=parse_size(m.group("new_res")),
+        total=parse_size(m.group("total")), requested=_size(groups.get("req")),
+    )]
+
+
 @extractor("release cpu from host:", "release mem from host:")
 def capacity_release(rec: Record, ctx: ExtractContext):
     m = _RELEASE_RE.search(rec.message)
-    if m is None:
-        return None
-    host = find_host(m.group("host"))
-    return [CapacityChange(
-        **base(rec, host_id=host and host.id, host_name=host and host.name),
-        op="release", resource="cpu" if m.group(1) == "cpu" else "memory",
-        old_used=parse_size(m.group("old_used")), new_used=parse_size(m.group("new_used")),
-        old_reserved=parse_size(m.group("old_res")), new_reserved=parse_size(m.group("new_res")),
-        total=parse_size(m.group("total")),
-    )]
+    return _change(rec, m, "release") if m else None
 
 
 @extractor("STATS after allocation:")
 def capacity_allocate(rec: Record, ctx: ExtractContext):
     m = _ALLOC_RE.search(rec.message)
-    if m is None:
-        return None
-    host = find_host(m.group("host"))
-    return [CapacityChange(
-        **base(rec, host_id=host and host.id, host_name=host and host.name),
-        op="allocate", resource="cpu" if m.group(1) == "CPU" else "memory",
-        old_used=parse_size(m.group("old_used")), new_used=parse_size(m.group("new_used")),
-        old_reserved=parse_size(m.group("old_res")), new_reserved=parse_size(m.group("new_res")),
-        total=parse_size(m.group("total")), requested=parse_size(m.group("req")),
-    )]
+    return _change(rec, m, "allocate") if m else None
 
 
 @extractor("Calibrate used", "Calibrate reserved")
