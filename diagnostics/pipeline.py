@@ -19,7 +19,7 @@ from diagnostics.logs.header import HEADER_RE
 from diagnostics.logs.reader import LogStats, ReadOptions, read_records
 from diagnostics.model import Fact, Record
 from diagnostics.sources.discover import Discovery, Input, discover
-from diagnostics.sources.files import SourceError, display_name, sniff
+from diagnostics.sources.files import SourceError, display_name
 
 Progress = Callable[[str, int], None]  # (description, bytes just consumed)
 
@@ -44,13 +44,9 @@ class Collected:
 def _year_hint(inputs: list[Input]) -> int | None:
     years: Counter[int] = Counter()
     for item in inputs:
-        if item.kind != "log" or item.path == "-":
+        if item.kind != "log":
             continue
-        try:
-            head = sniff(item.path, 16 * 1024).decode("utf-8", "replace")
-        except SourceError:
-            continue
-        for line in head.splitlines()[:50]:
+        for line in item.head[:50]:
             m = HEADER_RE.match(line)
             if m:
                 years[int(m.group("ts")[:4])] += 1
@@ -144,9 +140,7 @@ def side_of(path: str, head: list[str]) -> str:
 def log_facts(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None = None) -> Iterator[Fact]:
     """Facts of one log: the keyword scanner for plain log4j files, the exact reader for the rest (stdin too)."""
     from diagnostics.facts.scan import available, can_scan, scan_facts
-    from diagnostics.sources.files import sniff_text
-
-    head = sniff_text(item.path)[:200] if item.path != "-" else []
+    head = item.head[:200]
     if head and available() and can_scan(head):
         stats.side = side_of(item.path, head)
         stats.reader = "fast"

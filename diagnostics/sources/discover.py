@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE
 from diagnostics.logs.syslog import SYSLOG_RE
-from diagnostics.sources.files import SourceError, looks_binary, sniff
+from diagnostics.sources.files import SNIFF_BYTES, SourceError, looks_binary, sniff
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x0a\x0d\x0d\x0a")
 SKIP_DIRS = {".git", "__pycache__", "_generator", ".pytest_cache"}
@@ -30,6 +30,7 @@ class Input:
     detail: str | None = None  # host evidence kind, why skipped, ...
     origin: str | None = None  # the bundle/sosreport it came from
     display: object = None  # how to name its files to people (a bundle member, not the temp folder)
+    head: list[str] = field(default_factory=list)  # first lines, sniffed once here and reused downstream
 
 
 @dataclass(slots=True)
@@ -56,7 +57,20 @@ def _log_like(lines: list[str]) -> bool:
 
 def classify_file(path: str) -> tuple[str, str | None]:
     """(kind, detail) of one file by its first 64 KiB. Raises SourceError for unreadable files."""
-    head = sniff(path)
+    kind, detail, _lines = classify_head(sniff(path))
+    return kind, detail
+
+
+def classify_head(head: bytes) -> tuple[str, str | None, list[str]]:
+    """(kind, detail, first lines) of content by its first bytes."""
+    kind, detail = _classify(head)
+    lines = head.decode("utf-8", "replace").splitlines() if kind == "log" else []
+    if len(head) >= SNIFF_BYTES:
+        lines = lines[:-1]  # the last line may be cut by the sniff
+    return kind, detail, lines
+
+
+def _classify(head: bytes) -> tuple[str, str | None]:
     if not head:
         return "empty", "empty file"
     if head[:4] in PCAP_MAGICS:
@@ -151,7 +165,7 @@ def _walk(found: Discovery, top: str) -> None:
 
 def _add_file(found: Discovery, path: str, explicit: bool, host: str | None = None) -> None:
     try:
-        kind, detail = classify_file(path)
+        kind, detail, lines = classify_head(sniff(path))
     except SourceError as exc:
         found.errors.append(str(exc))
         return
@@ -179,4 +193,4 @@ def _add_file(found: Discovery, path: str, explicit: bool, host: str | None = No
             host = host_from_path(path)
         except ImportError:
             pass
-    found.inputs.append(Input(path, kind, host=host, detail=detail))
+    found.inputs.append(Input(path, kind, host=host, detail=detail, head=lines))

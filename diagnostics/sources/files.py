@@ -7,7 +7,6 @@ Every failure becomes a `SourceError` with one line that names the file.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import sys
 import zlib
@@ -142,9 +141,3 @@ def looks_binary(head: bytes) -> bool:
     sample = head[:8192]
     text_like = sum(1 for b in sample if b in b"\t\n\r" or 32 <= b < 127 or b >= 0x80)
     return text_like < len(sample) * 0.85
-
-
-def sniff_text(path: str) -> list[str]:
-    """The first lines of a file as text (for format detection); stdin cannot be sniffed without consuming it."""
-    head = sniff(path)
-    return io.StringIO(head.decode("utf-8", "replace")).read().splitlines()[:-1] or head.decode("utf-8", "replace").splitlines()
