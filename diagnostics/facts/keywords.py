@@ -24,38 +24,48 @@ _FALLBACK = keyword_regex(KEYWORDS)
 _database = None
 
 
+def hs_literal(text: bytes) -> bytes:
+    """A Hyperscan expression matching `text` literally (every non-alphanumeric byte escaped as \\xHH)."""
+    return b"".join(bytes([c]) if c < 128 and chr(c).isalnum() else b"\\x%02x" % c for c in text)
+
+
+def compile_database(skip: set[int] = frozenset(), extra: dict[int, list[bytes]] | None = None):
+    """A Hyperscan database of every keyword except the indexes in `skip` (searched some other way), plus `extra`
+    literals reported under ids of their own. Raises where Hyperscan cannot load."""
+    import hyperscan
+
+    literals = [(i, KEYWORD_BYTES[i]) for i in range(len(KEYWORD_BYTES)) if i not in skip]
+    literals += [(i, text) for i, texts in (extra or {}).items() for text in texts]
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=[hs_literal(text) for _, text in literals], ids=[i for i, _ in literals],
+               elements=len(literals), flags=[0] * len(literals))
+    return db
+
+
 def database():
-    """The compiled Hyperscan database, or None where Hyperscan is unavailable."""
+    """The compiled Hyperscan database of the plain keywords, or None where Hyperscan is unavailable."""
     global _database
     if _database is None:
         try:
-            import hyperscan
-
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            db.compile(expressions=[re.escape(k) for k in KEYWORD_BYTES], ids=list(range(len(KEYWORDS))),
-                       elements=len(KEYWORDS), flags=[0] * len(KEYWORDS))
-            _database = db
+            _database = compile_database()
         except Exception:  # not installed, or the CPU lacks what Hyperscan needs
             _database = False
     return _database or None
 
 
-def matches(block: bytes) -> list[tuple[int, int, int]]:
-    """(keyword index, start, end) of every occurrence in `block`, by start (overlaps included)."""
-    found: list[tuple[int, int, int]] = []
-    db = database()
+def matches(block, db=None) -> list[tuple[int, int]]:
+    """(keyword index, end) of every occurrence in `block` (bytes, bytearray or memoryview), in no set order.
+
+    Only the end is reported: `end - 1` lies in the keyword's line, whatever else finds hits for the same index.
+    """
+    db = db if db is not None else database()
     if db is not None:
+        found: list[tuple[int, int]] = []
         append = found.append
-
-        def on_match(kw_index: int, _start: int, end: int, _flags: int, _ctx) -> None:
-            append((kw_index, end - len(KEYWORD_BYTES[kw_index]), end))
-
-        db.scan(block, match_event_handler=on_match)
-    else:
-        text_re = re.compile(b"|".join(re.escape(k) for k in sorted(KEYWORD_BYTES, key=len, reverse=True)))
-        found = [(INDEX[m.group().decode()], m.start(), m.end()) for m in text_re.finditer(block)]
-    found.sort(key=lambda m: m[1])
-    return found
+        db.scan(block, match_event_handler=lambda kw_index, _start, end, _flags, _ctx: append((kw_index, end)))
+        return found
+    text_re = re.compile(b"|".join(re.escape(k) for k in sorted(KEYWORD_BYTES, key=len, reverse=True)))
+    return [(INDEX[m.group().decode()], m.end()) for m in text_re.finditer(block)]
 
 
 def found_in(text: str) -> set[int]:

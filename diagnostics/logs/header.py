@@ -36,14 +36,19 @@ BARE_HEADER_RE = re.compile(
 )
 
 _JOB_RE = re.compile(r"job-(\d+)(?:/job-(\d+))?")
+_CTX_RE = re.compile(r"ctx-[0-9a-fA-F]+")
+_NDC_CACHE: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {}
 
 
 def parse_ts(text: str, tz: tzinfo | None) -> datetime | None:
     """`2025-01-02 03:04:05,678` or `2025-01-02T03:04:05.678` -> aware datetime in `tz`."""
     try:
-        ts = datetime.fromisoformat(text.replace(",", ".", 1))
+        ts = datetime.fromisoformat(text)  # takes ',' and 3 or 6 fraction digits
     except ValueError:
-        return None
+        try:
+            ts = datetime.fromisoformat(text.replace(",", ".", 1))
+        except ValueError:
+            return None
     if ts.tzinfo is None and tz is not None:
         ts = ts.replace(tzinfo=tz)
     return ts
@@ -53,20 +58,26 @@ def split_ndc(ndc: str | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """NDC stack -> (ctx ids, job ids). `[ctx-a, job-1/job-2, ctx-b]`, `ctx-a job-1/job-2 ctx-b`, `job-1076`, `null`, `[]`."""
     if not ndc or ndc == "null" or ndc == "[]":
         return (), ()
-    ctx = tuple(m for m in re.findall(r"ctx-[0-9a-fA-F]+", ndc))
+    cached = _NDC_CACHE.get(ndc)
+    if cached is not None:
+        return cached
+    ctx = tuple(_CTX_RE.findall(ndc)) if "ctx-" in ndc else ()
     jobs: tuple[int, ...] = ()
-    m = _JOB_RE.search(ndc)
+    m = _JOB_RE.search(ndc) if "job-" in ndc else None
     if m:
         jobs = (int(m.group(1)), int(m.group(2))) if m.group(2) else (int(m.group(1)),)
+    if len(_NDC_CACHE) > 4096:  # the records of one job share their NDC; keep only the recent ones
+        _NDC_CACHE.clear()
+    _NDC_CACHE[ndc] = (ctx, jobs)
     return ctx, jobs
 
 
+def layout_name(ts: str | None, ndc: str | None, logid: str | None) -> str:
+    """Name the layout generation of a header (shown in `inputs` so operators see what was assumed)."""
+    gen = "log4j2" if ndc is not None and ndc.startswith("[") else ("log4j1-logid" if logid is not None else "log4j1")
+    return f"{gen}-iso" if ts is not None and "T" in ts[:11] else gen
+
+
 def layout_of(m: re.Match[str]) -> str:
-    """Name the layout generation of a matched header (shown in `inputs` so operators see what was assumed)."""
-    ndc = m.group("ndc")
-    iso_t = "T" in m.group("ts")[:11] if m.re is HEADER_RE else False
-    if m.group("logid") is not None:
-        gen = "log4j2" if ndc is not None and ndc.startswith("[") else "log4j1-logid"
-    else:
-        gen = "log4j2" if ndc is not None and ndc.startswith("[") else "log4j1"
-    return f"{gen}-iso" if iso_t else gen
+    """The layout generation of a matched header (`layout_name` of its fields)."""
+    return layout_name(m.group("ts") if m.re is HEADER_RE else None, m.group("ndc"), m.group("logid"))

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, layout_of, parse_ts, split_ndc
+from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, layout_name, layout_of, parse_ts, split_ndc
 from diagnostics.logs.paste import PasteRepairs, detect_paste, repair_paste
 from diagnostics.logs.syslog import SYSLOG_RE, syslog_ts
 from diagnostics.model import Record
@@ -87,22 +87,17 @@ class _Assembler:
         self.current: Record | None = None
         self.syslog_seen = False
 
-    def _header(self, m, ts: datetime | None, lineno: int, layout: str) -> Record:
-        ctx, jobs = split_ndc(m.group("ndc"))
-        logid = m.group("logid")
+    def _header(self, m, ts: datetime | None, lineno: int, layout: str | None) -> Record:
+        """A record from a matched header; `layout` None: name it from the match (timestamped layouts)."""
+        if m.re is HEADER_RE:
+            ts_text, level, logger, thread, ndc, logid, message = m.groups()
+        else:
+            ts_text = None
+            level, logger, thread, ndc, logid, message = m.groups()
+        ctx, jobs = split_ndc(ndc)
         return Record(
-            path=self.path,
-            line=lineno,
-            ts=ts,
-            level=m.group("level"),
-            logger=m.group("logger"),
-            thread=m.group("thread"),
-            ndc=m.group("ndc"),
-            ctx=ctx,
-            jobs=jobs,
-            logid=logid if logid else None,
-            message=m.group("msg"),
-            fmt=layout,
+            self.path, lineno, ts, level, logger, thread, ndc, ctx, jobs, logid if logid else None, message,
+            fmt=layout if layout is not None else layout_name(ts_text, ndc, logid),
         )
 
     def feed(self, lineno: int, line: str) -> Record | None:
@@ -112,7 +107,7 @@ class _Assembler:
         if first.isdigit():
             m = HEADER_RE.match(line)
             if m is not None:
-                rec = self._header(m, parse_ts(m.group("ts"), self.opts.tz), lineno, layout_of(m))
+                rec = self._header(m, parse_ts(m.group(1), self.opts.tz), lineno, None)
         if rec is None and first.isalnum():
             s = SYSLOG_RE.match(line)
             if s is not None:

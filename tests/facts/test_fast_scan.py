@@ -60,3 +60,63 @@ def test_same_facts_across_chunk_boundaries_and_gzip(tmp_path, monkeypatch):
     gz.write_bytes(gzip.compress(path.read_bytes()))
     unzipped = [{**f.to_dict(), "path": str(path)} for f in scan_facts(str(gz), OPTS, LogStats(str(gz)))]
     assert unzipped == exact
+
+
+def _header_lines(data: bytes) -> int:
+    return sum(1 for line in data.split(b"\n") if line.startswith(b"20"))
+
+
+def _ping_log(path, hosts_late: int = 3) -> bytes:
+    """Pings of 30 hosts every minute, three more hosts joining late, and the lines the ping filter must not lose."""
+    out = []
+    for minute in range(180):
+        hosts = range(1, 31) if minute < 120 else range(1, 31 + hosts_late)
+        for h in hosts:
+            out.append(f"2025-03-10 {minute // 60:02d}:{minute % 60:02d}:{h:02d},{h:03d} DEBUG [c.c.a.m.AgentManagerImpl] "
+                       f"(AgentManager-Handler-{h}:[]) (logid:) Ping from Routing host {h}(kvm{h:02d})")
+        out.append(f"2025-03-10 {minute // 60:02d}:{minute % 60:02d}:59,000 DEBUG [c.c.a.HighAvailabilityManagerImpl] "
+                   f"(AgentMonitor-1:[]) (logid:) Found the following agents behind on ping: {'[7]' if minute == 90 else '[]'}")
+        if minute == 150:  # a host renamed: same id, new name -> a new identity
+            out.append("2025-03-10 02:30:30,000 DEBUG [c.c.a.m.AgentManagerImpl] (AgentManager-Handler-9:[]) (logid:) "
+                       "Ping from Routing host 5(kvm05-new)")
+            out.append("2025-03-10 02:30:31,000 DEBUG [c.c.a.m.AgentManagerImpl] (AgentManager-Handler-9:[]) (logid:) "
+                       "Ping from Routing host")
+    data = ("\n".join(out) + "\n").encode()
+    path.write_bytes(data)
+    return data
+
+
+def test_pings_of_hosts_that_join_late_are_not_lost(tmp_path, monkeypatch):
+    import diagnostics.facts.scan as scan
+
+    path = tmp_path / "management-server.log"
+    data = _ping_log(path)
+    monkeypatch.setattr(scan, "CHUNK", 16 * 1024)  # the filter learns the 30 hosts in the first blocks
+    exact, fast = both(str(path))
+    identities = {(f["host_id"], f["host_name"]) for f in fast if f["kind"] == "host_identity"}
+    assert {(31, "kvm31"), (33, "kvm33"), (5, "kvm05-new")} <= identities and len(identities) == 34
+    assert any(f.get("host_ids") == [7] for f in fast)
+    assert fast == exact
+    stats = LogStats(str(path))
+    list(scan_facts(str(path), OPTS, stats))
+    assert stats.records == _header_lines(data) and stats.read.lines == data.count(b"\n")
+
+
+def test_record_and_line_counts_match_the_file(tmp_path, monkeypatch):
+    import diagnostics.facts.scan as scan
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "perf"))
+    from make_log import build
+
+    path = tmp_path / "management-server.log"
+    build(str(path), 1 << 20, profile="busy")
+    # a stretch of domain XML (continuation lines only), a line starting with "2" that is no header, no final newline
+    xml = "".join(f"  <memory unit='KiB'>{i}</memory>\n" for i in range(20000))
+    path.write_bytes(path.read_bytes() + xml.encode() + b"2 is not a header\n" + b"2")
+    data = path.read_bytes()
+    for chunk in (8 << 20, 64 * 1024, 4096):
+        monkeypatch.setattr(scan, "CHUNK", chunk)
+        stats = LogStats(str(path))
+        list(scan_facts(str(path), OPTS, stats))
+        assert stats.records == _header_lines(data), chunk
+        assert stats.read.lines == data.count(b"\n"), chunk
