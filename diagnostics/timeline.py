@@ -72,7 +72,7 @@ def _file_entries(item: Input, opts: ReadOptions, stats: LogStats, progress: Pro
     if leftovers and stats.last_ts is not None:
         for f in leftovers:
             # capacity-check blocks that never logged an outcome are shown at the end of their file
-            yield last, order + 1, Entry(Record(f.path, f.line, f.ts, None, None, None, None, (), (), f.logid, f.text, fmt="fact"), [f])
+            yield last, order + 1, Entry(Record(f.path, f.line, f.ts, None, None, None, None, (), f.logid, f.text, fmt="fact"), [f])
 
 
 def merged(inputs: list[Input], opts: ReadOptions, stats: dict[str, LogStats], progress: Progress | None = None) -> Iterator[Entry]:

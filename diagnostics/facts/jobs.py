@@ -9,9 +9,10 @@ from diagnostics.facts.registry import ExtractContext, base, extractor
 from diagnostics.model import Record
 from diagnostics.model.log_facts import AsyncJob
 
-_CMD_RE = re.compile(r'"cmd":"([\w.$]+)"|cmd: ([\w.$]+)')
-_INSTANCE_RE = re.compile(r'"instanceType":"(\w+)","instanceId":(\d+)|instanceType: (\w+), instanceId: (\d+)')
-_JOB_ID_RE = re.compile(r'"id":(\d+)|\{id:(\d+)|job-(\d+)')
+# JSON (4.18+) or toString() renderings; each one its own pattern so that the regex engine can skip to its literal
+_CMD_RES = (re.compile(r'"cmd":"([\w.$]+)"'), re.compile(r"cmd: ([\w.$]+)"))
+_INSTANCE_RES = (re.compile(r'"instanceType":"(\w+)","instanceId":(\d+)'), re.compile(r"instanceType: (\w+), instanceId: (\d+)"))
+_JOB_ID_RES = (re.compile(r'"id":(\d+)'), re.compile(r"\{id:(\d+)"), re.compile(r"job-(\d+)"))
 _COMPLETE_RE = re.compile(r"Complete async job-(\d+), jobStatus: (\w+), resultCode: (-?\d+), result: (.*)$", re.DOTALL)
 _WORK_RUN_RE = re.compile(r"(Run|Done with run of) VM work job: ([\w.$]+) for VM (\d+), job origin: (\d+)")
 _ERRORTEXT_RE = re.compile(r'"errortext":"((?:[^"\\]|\\.)*)"')
@@ -21,18 +22,27 @@ def _short(cmd: str | None) -> str | None:
     return cmd.rsplit(".", 1)[-1] if cmd else None
 
 
+def _leftmost(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    """The first match in `text` of any of `patterns` (as one alternation would find it)."""
+    best = None
+    for pattern in patterns:
+        m = pattern.search(text)
+        if m is not None and (best is None or m.start() < best.start()):
+            best = m
+    return best
+
+
 def _job_fields(rec: Record, text: str) -> dict:
-    m = _CMD_RE.search(text)
-    cmd = (m.group(1) or m.group(2)) if m else None
-    inst = _INSTANCE_RE.search(text)
-    jid = _JOB_ID_RE.search(text)
-    job_id = int(next(g for g in jid.groups() if g)) if jid else None
-    fields = base(rec, command=_short(cmd), job_id=job_id)
+    m = _leftmost(_CMD_RES, text)
+    jid = _leftmost(_JOB_ID_RES, text)
+    job_id = int(jid.group(1)) if jid else None
+    fields = base(rec, command=_short(m.group(1) if m else None), job_id=job_id)
     if fields["job"] is None:
         fields["job"] = job_id
+    inst = _leftmost(_INSTANCE_RES, text)
     if inst:
-        fields["instance_type"] = inst.group(1) or inst.group(3)
-        fields["instance_id"] = int(inst.group(2) or inst.group(4))
+        fields["instance_type"] = inst.group(1)
+        fields["instance_id"] = int(inst.group(2))
     return fields
 
 

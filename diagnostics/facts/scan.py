@@ -16,6 +16,7 @@ from diagnostics.facts import TRACE_LINES
 from diagnostics.facts.block_search import BlockSearch
 from diagnostics.facts.keywords import EXTRACTORS_OF, database
 from diagnostics.facts.registry import EXTRACTORS, FLUSHERS, ExtractContext, Extractor
+from diagnostics.logs.header import HEADER_RE, parse_ts
 from diagnostics.logs.reader import LogStats, ReadOptions, _Assembler
 from diagnostics.model import Fact
 from diagnostics.sources.files import MAX_LINE, SourceError, _read_error, display_name, open_binary
@@ -31,6 +32,7 @@ def available() -> bool:
 
 
 _ORDER = {ext: i for i, ext in enumerate(EXTRACTORS)}
+_NOT_RECORDS = ("orphan", "unparsed")  # as on the exact path: extractors see log4j records only
 
 
 def _is_header(block, pos: int, limit: int) -> bool:
@@ -164,9 +166,10 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
         lineno += buf.count(b"\n", counted_to, rs)
         counted_to = rs
         rec = _parse(buf, rs, _record_end(buf, rs, limit), lineno, asm)
-        if rec is None:
+        if rec is None or rec.fmt in _NOT_RECORDS:
             continue
-        for ext in sorted(by_record[rs], key=_ORDER.__getitem__):
+        chosen = by_record[rs]
+        for ext in sorted(chosen, key=_ORDER.__getitem__) if len(chosen) > 1 else chosen:
             produced = ext.func(rec, ctx)
             if produced:
                 yield from produced
@@ -175,11 +178,17 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
     return newlines
 
 
-def _parse(block: bytes, start: int, end: int, lineno: int, asm: _Assembler):
+def _parse(block, start: int, end: int, lineno: int, asm: _Assembler):
     text = block[start:end].decode("utf-8", "replace")
-    lines = text.rstrip("\n").split("\n")
     asm.current = None
-    for offset, line in enumerate(lines):
+    if text.find("\n", 0, len(text) - 1) == -1 and len(text) <= MAX_LINE:  # most hits: a one-line record
+        line = text.rstrip("\n").rstrip("\r")
+        m = HEADER_RE.match(line)
+        if m is not None:  # what asm.feed would do with it, minus its other cases
+            return asm._header(m, parse_ts(m.group(1), asm.opts.tz), lineno, None)
+        asm.feed(lineno, line)
+        return asm.flush()
+    for offset, line in enumerate(text.rstrip("\n").split("\n")):
         if len(line) > MAX_LINE:
             line = line[:MAX_LINE]
         asm.feed(lineno + offset, line.rstrip("\r"))

@@ -10,7 +10,7 @@ Layouts (cloudstack-log-formats.md §1):
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
@@ -36,14 +36,14 @@ BARE_HEADER_RE = re.compile(
 )
 
 _JOB_RE = re.compile(r"job-(\d+)(?:/job-(\d+))?")
-_CTX_RE = re.compile(r"ctx-[0-9a-fA-F]+")
-_NDC_CACHE: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+_NDC_JOBS: dict[str, tuple[int, ...]] = {}
 
 
 def parse_ts(text: str, tz: tzinfo | None) -> datetime | None:
     """`2025-01-02 03:04:05,678` or `2025-01-02T03:04:05.678` -> aware datetime in `tz`."""
+    suffix = _offset_suffix(tz)
     try:
-        ts = datetime.fromisoformat(text)  # takes ',' and 3 or 6 fraction digits
+        ts = datetime.fromisoformat(text + suffix if suffix else text)  # takes ',' and 3 or 6 fraction digits
     except ValueError:
         try:
             ts = datetime.fromisoformat(text.replace(",", ".", 1))
@@ -54,22 +54,39 @@ def parse_ts(text: str, tz: tzinfo | None) -> datetime | None:
     return ts
 
 
-def split_ndc(ndc: str | None) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """NDC stack -> (ctx ids, job ids). `[ctx-a, job-1/job-2, ctx-b]`, `ctx-a job-1/job-2 ctx-b`, `job-1076`, `null`, `[]`."""
-    if not ndc or ndc == "null" or ndc == "[]":
-        return (), ()
-    cached = _NDC_CACHE.get(ndc)
-    if cached is not None:
-        return cached
-    ctx = tuple(_CTX_RE.findall(ndc)) if "ctx-" in ndc else ()
-    jobs: tuple[int, ...] = ()
-    m = _JOB_RE.search(ndc) if "job-" in ndc else None
-    if m:
-        jobs = (int(m.group(1)), int(m.group(2))) if m.group(2) else (int(m.group(1)),)
-    if len(_NDC_CACHE) > 4096:  # the records of one job share their NDC; keep only the recent ones
-        _NDC_CACHE.clear()
-    _NDC_CACHE[ndc] = (ctx, jobs)
-    return ctx, jobs
+_SUFFIXES: dict[tzinfo | None, str] = {None: ""}
+
+
+def _offset_suffix(tz: tzinfo | None) -> str:
+    """`+02:00` for a fixed-offset zone: parsing it with the stamp is several times cheaper than `replace(tzinfo=)`.
+    Empty for zones with rules (DST): those are attached afterwards."""
+    suffix = _SUFFIXES.get(tz)
+    if suffix is None:
+        suffix = ""
+        if isinstance(tz, timezone):
+            offset = tz.utcoffset(None)
+            sign = "-" if offset < timedelta(0) else "+"
+            seconds = abs(int(offset.total_seconds()))
+            candidate = f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+            probe = datetime.fromisoformat("2025-01-02 03:04:05" + candidate)
+            if probe.tzinfo == tz and probe.tzname() == tz.tzname(None) and not offset.microseconds and seconds % 60 == 0:
+                suffix = candidate
+        _SUFFIXES[tz] = suffix
+    return suffix
+
+
+def ndc_jobs(ndc: str | None) -> tuple[int, ...]:
+    """NDC stack -> job ids (API job, work job). `[ctx-a, job-1/job-2, ctx-b]`, `ctx-a job-1/job-2 ctx-b`, `job-1076`."""
+    if not ndc or "job-" not in ndc:
+        return ()
+    jobs = _NDC_JOBS.get(ndc)
+    if jobs is None:
+        m = _JOB_RE.search(ndc)
+        jobs = () if m is None else (int(m.group(1)), int(m.group(2))) if m.group(2) else (int(m.group(1)),)
+        if len(_NDC_JOBS) > 4096:  # the records of one job share their NDC; keep only the recent ones
+            _NDC_JOBS.clear()
+        _NDC_JOBS[ndc] = jobs
+    return jobs
 
 
 def layout_name(ts: str | None, ndc: str | None, logid: str | None) -> str:

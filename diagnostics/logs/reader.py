@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, layout_name, layout_of, parse_ts, split_ndc
+from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, layout_name, layout_of, ndc_jobs, parse_ts
 from diagnostics.logs.paste import PasteRepairs, detect_paste, repair_paste
 from diagnostics.logs.syslog import SYSLOG_RE, syslog_ts
 from diagnostics.model import Record
@@ -94,9 +94,8 @@ class _Assembler:
         else:
             ts_text = None
             level, logger, thread, ndc, logid, message = m.groups()
-        ctx, jobs = split_ndc(ndc)
         return Record(
-            self.path, lineno, ts, level, logger, thread, ndc, ctx, jobs, logid if logid else None, message,
+            self.path, lineno, ts, level, logger, thread, ndc, ndc_jobs(ndc), logid if logid else None, message,
             fmt=layout if layout is not None else layout_name(ts_text, ndc, logid),
         )
 
@@ -131,7 +130,7 @@ class _Assembler:
             elif self.current is not None and self.current.fmt.startswith("syslog") and _is_continuation(rest):
                 return self._continue(lineno, rest)
             else:
-                rec = Record(self.path, lineno, ts, None, s.group("prog"), None, None, (), (), None, rest, fmt="unparsed")
+                rec = Record(self.path, lineno, ts, None, s.group("prog"), None, None, (), None, rest, fmt="unparsed")
                 rec.note = f"syslog line from {s.group('prog')} on {s.group('host')}"
         done, self.current = self.current, rec
         return done
@@ -139,7 +138,7 @@ class _Assembler:
     def _continue(self, lineno: int, line: str) -> Record | None:
         cur = self.current
         if cur is None:
-            self.current = Record(self.path, lineno, None, None, None, None, None, (), (), None, line, fmt="orphan")
+            self.current = Record(self.path, lineno, None, None, None, None, None, (), None, line, fmt="orphan")
             return None
         if len(cur.extra) < MAX_CONTINUATION:
             cur.extra.append(line)

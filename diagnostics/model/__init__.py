@@ -8,11 +8,13 @@ A fact always points back at its evidence (path:line) so a finding can cite it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 FACT_KINDS: dict[str, type["Fact"]] = {}
+_CTX_RE = re.compile(r"ctx-[0-9a-fA-F]+")
 
 
 @dataclass(slots=True, frozen=True)
@@ -38,13 +40,17 @@ class Record:
     logger: str | None
     thread: str | None
     ndc: str | None
-    ctx: tuple[str, ...]
     jobs: tuple[int, ...]
     logid: str | None
     message: str
     extra: list[str] = field(default_factory=list)
     fmt: str = "unparsed"
     note: str | None = None
+
+    @property
+    def ctx(self) -> tuple[str, ...]:
+        """The context ids of the NDC (`ctx-3d84aa87`), read when asked: only the timeline shows them."""
+        return tuple(_CTX_RE.findall(self.ndc)) if self.ndc else ()
 
     @property
     def api_job(self) -> int | None:
