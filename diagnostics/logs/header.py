@@ -36,7 +36,6 @@ BARE_HEADER_RE = re.compile(
 )
 
 _JOB_RE = re.compile(r"job-(\d+)(?:/job-(\d+))?")
-_NDC_JOBS: dict[str, tuple[int, ...]] = {}
 
 
 def parse_ts(text: str, tz: tzinfo | None) -> datetime | None:
@@ -77,16 +76,11 @@ def _offset_suffix(tz: tzinfo | None) -> str:
 
 def ndc_jobs(ndc: str | None) -> tuple[int, ...]:
     """NDC stack -> job ids (API job, work job). `[ctx-a, job-1/job-2, ctx-b]`, `ctx-a job-1/job-2 ctx-b`, `job-1076`."""
-    if not ndc or "job-" not in ndc:
+    m = _JOB_RE.search(ndc) if ndc and "job-" in ndc else None
+    if m is None:
         return ()
-    jobs = _NDC_JOBS.get(ndc)
-    if jobs is None:
-        m = _JOB_RE.search(ndc)
-        jobs = () if m is None else (int(m.group(1)), int(m.group(2))) if m.group(2) else (int(m.group(1)),)
-        if len(_NDC_JOBS) > 4096:  # the records of one job share their NDC; keep only the recent ones
-            _NDC_JOBS.clear()
-        _NDC_JOBS[ndc] = jobs
-    return jobs
+    api, work = m.groups()
+    return (int(api), int(work)) if work else (int(api),)
 
 
 def layout_name(ts: str | None, ndc: str | None, logid: str | None) -> str:
