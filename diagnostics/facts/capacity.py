@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from diagnostics.facts.entities import find_host, parse_size
+from diagnostics.facts.entities import find_host, host_named, parse_size
 from diagnostics.facts.registry import ExtractContext, base, extractor, flusher
 from diagnostics.model import Record
 from diagnostics.model.log_facts import CapacityChange, CapacityCheck
@@ -71,7 +71,7 @@ def capacity_check_start(rec: Record, ctx: ExtractContext):
     m = _CHECK_RE.search(msg)
     if m is None:
         return out
-    host = find_host(m.group("host"))
+    host = host_named(m.group("host"))
     ctx.open_checks[key] = CapacityCheck(
         **base(rec, host_id=host and host.id, host_name=host and host.name),
         requested_cpu=int(m.group("cpu")),

@@ -10,7 +10,8 @@ Sizes: `(8.00 GB) 8589934592` or a bare byte count -> bytes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 _VM_JSON_RE = re.compile(r'VM instance \{"id":(\d+)(?:,"instanceName":"([^"]*)")?(?:,"uuid":"([^"]*)")?')
 _VM_OLD_RE = re.compile(r"VM\[(\w+)\|([\w.-]+)\]")
@@ -29,15 +30,13 @@ _HUMAN_ONLY_RE = re.compile(r"\(?\s*(-?[\d.,]+)\s*(bytes|KB|MB|GB|TB|PB)\)?")
 _UNITS = {"bytes": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40, "PB": 1 << 50}
 
 
-@dataclass(slots=True, frozen=True)
-class VmRef:
+class VmRef(NamedTuple):  # a tuple: built for nearly every fact, and a frozen dataclass costs several times more
     name: str | None = None
     id: int | None = None
     uuid: str | None = None
 
 
-@dataclass(slots=True, frozen=True)
-class HostRef:
+class HostRef(NamedTuple):
     id: int | None = None
     name: str | None = None
     uuid: str | None = None
@@ -81,6 +80,12 @@ def find_host(text: str) -> HostRef | None:
     if m:  # 4.15-era `Checking if host: 4 has ...` / `... still up: 4-kvm01`
         return HostRef(int(m.group(1)), m.group(2))
     return None
+
+
+@lru_cache(maxsize=4096)
+def host_named(text: str) -> HostRef | None:
+    """`find_host` of a short text that is nothing but a host rendering (the same few hosts recur all day)."""
+    return find_host(text)
 
 
 def find_hosts(text: str) -> list[HostRef]:
