@@ -32,6 +32,8 @@ def available() -> bool:
 
 
 _ORDER = {ext: i for i, ext in enumerate(EXTRACTORS)}
+_IN_HEADER = [frozenset(exts) for exts in EXTRACTORS_OF]  # per keyword: who wants a hit in the header line
+_IN_TRACE = [frozenset(e for e in exts if e.in_trace) for exts in EXTRACTORS_OF]  # ... or further down the record
 _NOT_RECORDS = ("orphan", "unparsed")  # as on the exact path: extractors see log4j records only
 
 
@@ -155,12 +157,18 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
             rs = record_of_line[line_start] = found if found is not None else -1
         if rs == -1:
             continue
-        header_end = buf.find(b"\n", rs, limit)
-        in_header = header_end == -1 or header_end >= at
-        bucket = by_record.setdefault(rs, set())
-        for ext in EXTRACTORS_OF[kw_index]:
-            if in_header or ext.in_trace:
-                bucket.add(ext)
+        if rs == line_start:  # the hit is in the header line
+            wanted = _IN_HEADER[kw_index]
+        else:
+            header_end = buf.find(b"\n", rs, limit)
+            wanted = _IN_HEADER[kw_index] if header_end == -1 or header_end >= at else _IN_TRACE[kw_index]
+            if not wanted:
+                continue
+        bucket = by_record.get(rs)
+        if bucket is None:
+            by_record[rs] = set(wanted)
+        else:
+            bucket |= wanted
     counted_to, lineno = 0, line_base
     for rs in sorted(by_record):
         lineno += buf.count(b"\n", counted_to, rs)
