@@ -9,7 +9,7 @@ Python for each of them, so after such a block the search counts `\\n20` the pla
 from __future__ import annotations
 
 from diagnostics.facts.hot_keywords import PING_INDEX, ROUTINE_SUFFIX, PingFilter, is_new_ping
-from diagnostics.facts.keywords import KEYWORD_BYTES, compile_database, database, matches
+from diagnostics.facts.keywords import KEYWORD_BYTES, compile_database, database
 
 NOT_A_RECORD = len(KEYWORD_BYTES)  # the id of the line-start literals
 _LINE_STARTS = [b"\n" + bytes([c]) for c in range(256) if c != 0x32] + [b"\n2" + bytes([c]) for c in range(256) if c != 0x30]
@@ -47,22 +47,25 @@ class BlockSearch:
         self.plain_left = max(0, self.plain_left - 1)
         found: list[tuple[int, int]] = []
         append = found.append
-        not_records = 0
+        not_records = [0]
         routine = ROUTINE_SUFFIX.get
-        for hit in matches(block, db if db is not None else database()):
-            index, end = hit
+        check_pings = db is None  # Hyperscan also reports pings: check each one here
+
+        def on_match(index: int, _start: int, end: int, _flags: int, _context) -> None:
             if index == NOT_A_RECORD:
-                not_records += 1
-                continue
+                not_records[0] += 1
+                return
             suffix = routine(index)
             if suffix is not None and buf.startswith(suffix, end, limit):
-                continue
-            if db is None and index == PING_INDEX and not is_new_ping(buf, end, limit, seen):
-                continue
-            append(hit)
+                return
+            if check_pings and index == PING_INDEX and not is_new_ping(buf, end, limit, seen):
+                return
+            append((index, end))
+
+        (db if db is not None else database()).scan(block, match_event_handler=on_match)
         if db is not None:
             found.extend(self.pings.new_pings(buf, block, limit, seen))
-        self.not_records = not_records if count_lines else None
+        self.not_records = not_records[0] if count_lines else None
         return found
 
     def records(self, buf, limit: int, newlines: int) -> int:

@@ -53,21 +53,6 @@ def database():
     return _database or None
 
 
-def matches(block, db=None) -> list[tuple[int, int]]:
-    """(keyword index, end) of every occurrence in `block` (bytes, bytearray or memoryview), in no set order.
-
-    Only the end is reported: `end - 1` lies in the keyword's line, whatever else finds hits for the same index.
-    """
-    db = db if db is not None else database()
-    if db is not None:
-        found: list[tuple[int, int]] = []
-        append = found.append
-        db.scan(block, match_event_handler=lambda kw_index, _start, end, _flags, _ctx: append((kw_index, end)))
-        return found
-    text_re = re.compile(b"|".join(re.escape(k) for k in sorted(KEYWORD_BYTES, key=len, reverse=True)))
-    return [(INDEX[m.group().decode()], m.end()) for m in text_re.finditer(block)]
-
-
 def found_in(text: str) -> set[int]:
     """Indexes of the keywords present in `text`."""
     if not text:

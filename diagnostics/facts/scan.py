@@ -1,9 +1,11 @@
 """The fast path: facts of a large log without parsing every line.
 
-All extractor keywords are searched at once over big chunks of raw bytes (`keywords.matches`, Hyperscan); only the records around a hit are decoded and parsed, walking back from a hit in a stack trace
-to its record's header line. The extractors are the same as on the exact path (`facts_from_records`), and they
-see the same records in the same order, so both paths give the same facts; tests hold them to that.
-Only plain log4j files take this path (journald wrapping and ticket pastes go through the exact reader).
+The file is read in 4 MiB blocks cut at record boundaries. One Hyperscan pass per block finds every extractor keyword
+(and counts the records, see `block_search`); pings are filtered by `hot_keywords`; only the records around a hit
+are decoded and parsed, walking back from a hit in a stack trace to its record's header line. The extractors are the
+same as on the exact path (`facts_from_records`) and see the same records in the same order, so both paths give the
+same facts; tests hold them to that. Only plain log4j files take this path (journald wrapping and ticket pastes go
+through the exact reader). Figures: tests/perf/bench_logs.py.
 """
 
 from __future__ import annotations
