@@ -68,7 +68,8 @@ def _record_end(block, start: int, limit: int) -> int:
 
 
 def _cut(buf, limit: int) -> int:
-    """Where to end this block: at the start of the last header line, so no record spans two blocks."""
+    """Where to end this block: at the start of the last header line, so no record spans two blocks (else after the
+    last whole line)."""
     pos = limit
     for _ in range(MAX_RECORD_LINES + 2):
         nl = buf.rfind(b"\n", 0, pos - 1)
@@ -78,13 +79,13 @@ def _cut(buf, limit: int) -> int:
             return nl + 1
         pos = nl + 1
     nl = buf.rfind(b"\n", 0, limit)
-    return nl + 1 if nl != -1 else limit
+    return nl + 1 if nl != -1 else 0  # 0: not one whole line yet
 
 
 def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None) -> Iterator[Fact]:
     """Facts of one plain log4j file (plain or gzip), in file order, in constant memory.
 
-    The file is read into one reused buffer: fresh 8 MiB objects per read would cost more than the search itself.
+    The file is read into one reused buffer: a fresh multi-MiB object per read costs more than the keyword search.
     """
     name = display_name(path)
     stream, stats.read.compressed = open_binary(path)
@@ -94,6 +95,7 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None) -> 
     buf = bytearray(2 * CHUNK)
     view = memoryview(buf)
     have = 0  # bytes carried over from the last read (the start of a record) at buf[:have]
+    cutting = False  # inside an over-long line whose tail is being skipped
     line_base = 1
     try:
         while True:
@@ -115,11 +117,13 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None) -> 
             cut = _cut(buf, end) if n else end
             if cut == 0:
                 if end > 4 * MAX_LINE:  # one absurdly long line: keep its head, skip the rest
-                    stats.read.truncated_lines += 1
+                    stats.read.truncated_lines += 0 if cutting else 1
+                    cutting = True
                     have = MAX_LINE
                 else:
                     have = end
                 continue
+            cutting = False
             lines = yield from _scan_block(buf, view, cut, line_base, asm, ctx, stats, search)
             stats.read.lines += lines
             line_base += lines

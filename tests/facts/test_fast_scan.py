@@ -120,3 +120,16 @@ def test_record_and_line_counts_match_the_file(tmp_path, monkeypatch):
         list(scan_facts(str(path), OPTS, stats))
         assert stats.records == _header_lines(data), chunk
         assert stats.read.lines == data.count(b"\n"), chunk
+
+
+def test_a_10_mb_line_is_cut_once_and_the_next_record_keeps_its_line_number(tmp_path):
+    done = ("2025-03-10 00:00:0{s},000 DEBUG [o.a.c.f.j.i.AsyncJobManagerImpl] (API-Job-Executor-1:[ctx-1a2b3c4d, job-7{s}]) "
+            "(logid:1a2b3c4d) Complete async job-7{s}, jobStatus: FAILED, resultCode: 530, result: null")
+    path = tmp_path / "management-server.log"
+    path.write_text(done.format(s=1) + " " + "x" * (10 * 1024 * 1024) + "\n" + done.format(s=2) + "\n")
+    stats = LogStats(str(path))
+    fast = [f.to_dict() for f in scan_facts(str(path), OPTS, stats)]
+    assert stats.read.truncated_lines == 1 and stats.records == 2
+    assert [(f["job_id"], f["line"]) for f in fast] == [(71, 1), (72, 2)]
+    exact = [f.to_dict() for f in facts_from_records(read_records(str(path), OPTS, LogStats(str(path))))]
+    assert [(f["job_id"], f["line"]) for f in exact] == [(71, 1), (72, 2)]
