@@ -13,6 +13,7 @@ extractors, which ignore the repeats; tests hold both paths to the same facts.
 from __future__ import annotations
 
 import re
+import time
 
 from diagnostics.facts.keywords import INDEX
 
@@ -51,19 +52,36 @@ def _trie(node: dict) -> bytes:
 
 
 class PingFilter:
-    """The pings of one input worth a record: the first of each host identity (and any it cannot read)."""
+    """The pings of one input worth a record: the first of each host identity (and any it cannot read).
+
+    The pattern is rebuilt when the identities seen have doubled since the last build, or when pings of identities
+    it does not know yet (each checked in Python) cost as much as a rebuild: big clouds, where hosts trickle in over
+    many blocks, then rebuild a few times instead of once per block.
+    """
+
+    STALE_COST = 1e-6  # seconds one already-seen ping costs when the pattern still lets it through
 
     def __init__(self) -> None:
         self.known: set[bytes] = set()
         self.pattern = unseen_ping_pattern(self.known)
+        self.build_seconds = 0.0
 
     def new_pings(self, buf, block, limit: int, seen: set[bytes]) -> list[tuple[int, int]]:
         """(PING_INDEX, end) of the pings in `block` (a view of `buf` from 0) naming an identity not in `seen`.
         `seen` holds the identities already given to the extractors; it grows here."""
-        found = [(PING_INDEX, m.end()) for m in self.pattern.finditer(block) if is_new_ping(buf, m.end(), limit, seen)]
-        if len(seen) != len(self.known) and len(self.known) < MAX_IDENTITIES:
+        found = []
+        stale = 0
+        for m in self.pattern.finditer(block):
+            if is_new_ping(buf, m.end(), limit, seen):
+                found.append((PING_INDEX, m.end()))
+            else:
+                stale += 1
+        grown = len(seen) >= 2 * len(self.known) or stale * self.STALE_COST >= self.build_seconds
+        if len(seen) != len(self.known) and len(self.known) < MAX_IDENTITIES and grown:
+            start = time.perf_counter()
             self.known = {key[1:] for key in list(seen)[:MAX_IDENTITIES]}
             self.pattern = unseen_ping_pattern(self.known)
+            self.build_seconds = time.perf_counter() - start
         return found
 
 
