@@ -103,18 +103,17 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None) -> 
                 view.release()
                 buf.extend(bytes(CHUNK))
                 view = memoryview(buf)
-            try:
-                n = stream.readinto(view[have:have + CHUNK]) or 0
-            except (EOFError, OSError, zlib.error) as exc:
-                stats.read.errors.append(_read_error(name, exc))
-                n = 0
+            n, failure = _fill(stream, view[have:have + CHUNK], stats.read.compressed)
+            if failure is not None:
+                stats.read.errors.append(_read_error(name, failure))
             if progress is not None and n:
                 progress(name, n)
             stats.read.bytes_read += n
             end = have + n
             if end == 0:
                 break
-            cut = _cut(buf, end) if n else end
+            last = not n or failure is not None
+            cut = end if last else _cut(buf, end)
             if cut == 0:
                 if end > 4 * MAX_LINE:  # one absurdly long line: keep its head, skip the rest
                     stats.read.truncated_lines += 0 if cutting else 1
@@ -130,13 +129,34 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None) -> 
             tail = bytes(view[cut:end])
             buf[:len(tail)] = tail
             have = len(tail)
-            if not n:
+            if last:
                 break
     finally:
         view.release()
         stream.close()
     for flush in FLUSHERS:
         yield from flush(ctx)
+
+
+def _fill(stream, target: memoryview, compressed: bool) -> tuple[int, BaseException | None]:
+    """Read into `target`; (bytes read, the error that ended the stream early). A gzip stream is read in pieces:
+    one big read that hits a truncated member raises and would lose everything it had decompressed."""
+    if not compressed:
+        try:
+            return stream.readinto(target) or 0, None
+        except (EOFError, OSError, zlib.error) as exc:
+            return 0, exc
+    got = 0
+    while got < len(target):
+        try:
+            piece = stream.read1(min(len(target) - got, 1 << 20))
+        except (EOFError, OSError, zlib.error) as exc:
+            return got, exc
+        if not piece:
+            break
+        target[got:got + len(piece)] = piece
+        got += len(piece)
+    return got, None
 
 
 def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: ExtractContext, stats: LogStats,

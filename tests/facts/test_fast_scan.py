@@ -133,3 +133,20 @@ def test_a_10_mb_line_is_cut_once_and_the_next_record_keeps_its_line_number(tmp_
     assert [(f["job_id"], f["line"]) for f in fast] == [(71, 1), (72, 2)]
     exact = [f.to_dict() for f in facts_from_records(read_records(str(path), OPTS, LogStats(str(path))))]
     assert [(f["job_id"], f["line"]) for f in exact] == [(71, 1), (72, 2)]
+
+
+def test_a_truncated_gzip_keeps_every_record_before_the_cut(tmp_path):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "perf"))
+    from make_log import build
+
+    plain = tmp_path / "plain.log"
+    build(str(plain), 2 << 20, profile="busy")
+    packed = gzip.compress(plain.read_bytes())
+    cut = tmp_path / "management-server.log.2025-03-09.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    fast_stats, exact_stats = LogStats(str(cut)), LogStats(str(cut))
+    fast = [f.to_dict() for f in scan_facts(str(cut), OPTS, fast_stats)]
+    exact = [f.to_dict() for f in facts_from_records(read_records(str(cut), OPTS, exact_stats))]
+    assert len(fast) > 100 and fast == exact
+    assert fast_stats.read.lines == exact_stats.read.lines > 1000
+    assert any("truncated gzip" in e for e in fast_stats.errors)
