@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Optional
 
 import typer
@@ -61,13 +62,22 @@ def timeline(
         stats: dict[str, LogStats] = {}
         if fmt == "text":
             console.print(f"[dim]times in zone {tz_label}[/dim]")
+        batch: list[str] = []  # JSON lines go out in batches: one write per line is most of the cost when unbuffered
         for entry in merged(logs, opts, stats):
             if facts_only and not entry.facts:
                 continue
             if flt.active and not select(entry, flt, rel):
                 continue
             shown += 1
-            _emit(console, entry, fmt)
+            if fmt == "json":
+                batch.append(_json_line(entry))
+                if len(batch) >= 1024:
+                    sys.stdout.write("".join(batch))
+                    batch.clear()
+            else:
+                _emit(console, entry)
+        if batch:
+            sys.stdout.write("".join(batch))
         for st in stats.values():
             errors.extend(st.errors)
             for note in st.notes:
@@ -85,16 +95,18 @@ def timeline(
     raise typer.Exit(int(ExitCode.UNKNOWN) if errors else int(ExitCode.OK))
 
 
-def _emit(console, entry, fmt: str) -> None:
+def _json_line(entry) -> str:
     rec = entry.record
-    if fmt == "json":
-        print(json.dumps({
-            "type": "record", "ts": rec.ts.isoformat() if rec.ts else None, "path": rec.path, "line": rec.line,
-            "level": rec.level, "logger": rec.logger, "thread": rec.thread, "ctx": list(rec.ctx), "jobs": list(rec.jobs),
-            "logid": rec.logid, "format": rec.fmt, "message": rec.message, "continuation": rec.extra,
-            "facts": [f.to_dict() for f in entry.facts],
-        }, default=str))
-        return
+    return json.dumps({
+        "type": "record", "ts": rec.ts.isoformat() if rec.ts else None, "path": rec.path, "line": rec.line,
+        "level": rec.level, "logger": rec.logger, "thread": rec.thread, "ctx": list(rec.ctx), "jobs": list(rec.jobs),
+        "logid": rec.logid, "format": rec.fmt, "message": rec.message, "continuation": rec.extra,
+        "facts": [f.to_dict() for f in entry.facts],
+    }, default=str) + "\n"
+
+
+def _emit(console, entry) -> None:
+    rec = entry.record
     ts = rec.ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if rec.ts else "-" * 23
     style = _LEVEL_STYLE.get(rec.level or "", "")
     head = f"{ts} [cyan]{rec.path}:{rec.line}[/cyan] "
