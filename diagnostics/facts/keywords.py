@@ -6,8 +6,6 @@ load (an unsupported CPU), a compiled alternation of the same keywords does the 
 
 from __future__ import annotations
 
-import re
-
 from diagnostics.facts.registry import EXTRACTORS, Extractor, keyword_regex
 
 KEYWORDS: list[str] = []

@@ -18,10 +18,9 @@ from diagnostics.facts import TRACE_LINES
 from diagnostics.facts.block_search import BlockSearch
 from diagnostics.facts.keywords import EXTRACTORS_OF, database
 from diagnostics.facts.registry import EXTRACTORS, FLUSHERS, ExtractContext, Extractor
-from diagnostics.logs.header import HEADER_RE, parse_ts
 from diagnostics.logs.reader import LogStats, ReadOptions, _Assembler
 from diagnostics.model import Fact
-from diagnostics.sources.files import MAX_LINE, SourceError, _read_error, display_name, open_binary
+from diagnostics.sources.files import MAX_LINE, _read_error, display_name, open_binary
 
 CHUNK = 4 << 20  # small enough that the passes over a block (Hyperscan, pings, newlines, records) share the CPU cache
 MAX_RECORD_LINES = 400  # continuation lines read after a hit's header (stack traces, domain XML)
@@ -217,9 +216,9 @@ def _parse(block, start: int, end: int, lineno: int, asm: _Assembler):
     asm.current = None
     if text.find("\n", 0, len(text) - 1) == -1 and len(text) <= MAX_LINE:  # most hits: a one-line record
         line = text.rstrip("\n").rstrip("\r")
-        m = HEADER_RE.match(line)
-        if m is not None:  # what asm.feed would do with it, minus its other cases
-            return asm._header(m, parse_ts(m.group(1), asm.opts.tz), lineno, None)
+        rec = asm.header_record(lineno, line)
+        if rec is not None:
+            return rec
         asm.feed(lineno, line)
         return asm.flush()
     for offset, line in enumerate(text.rstrip("\n").split("\n")):

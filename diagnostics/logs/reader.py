@@ -99,15 +99,15 @@ class _Assembler:
             fmt=layout if layout is not None else layout_name(ts_text, ndc, logid),
         )
 
+    def header_record(self, lineno: int, line: str) -> Record | None:
+        """The record a timestamped log4j header line starts (None: the line is no such header)."""
+        m = HEADER_RE.match(line) if line[:1].isdigit() else None
+        return None if m is None else self._header(m, parse_ts(m.group(1), self.opts.tz), lineno, None)
+
     def feed(self, lineno: int, line: str) -> Record | None:
         """Consume one line; return the record it completed, if any."""
-        rec: Record | None = None
-        first = line[:1]
-        if first.isdigit():
-            m = HEADER_RE.match(line)
-            if m is not None:
-                rec = self._header(m, parse_ts(m.group(1), self.opts.tz), lineno, None)
-        if rec is None and first.isalnum():
+        rec = self.header_record(lineno, line)
+        if rec is None and line[:1].isalnum():
             s = SYSLOG_RE.match(line)
             if s is not None:
                 return self._syslog(s, lineno)
