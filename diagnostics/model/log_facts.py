@@ -217,3 +217,27 @@ class NicChange(Fact):
     device_id: int | None = None
     ip: str | None = None
     network_id: int | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class LogRecord(Fact):
+    """Any log record a rule may look at, whatever its message: the generic fact behind "never silent".
+
+    Built lazily by the record stream, only for records that a rule's literal text or a catalogue template can
+    match, and for every ERROR/WARN record or record carrying an exception. `text` is the whole record (trace
+    included), `message` its first line; `exceptions` lists exception class names outermost first, `Caused by:`
+    included; `template` is the catalogue id (diagnostics.catalogue) or None; `origin` is a collector's host or
+    server token written before the timestamp, if any.
+    """
+
+    kind = "log_record"
+    level: str | None = None  # DEBUG | INFO | WARN | ERROR | FATAL
+    logger: str | None = None
+    thread: str | None = None
+    side: str | None = None  # management | agent | systemvm
+    message: str = ""
+    exceptions: tuple[str, ...] = ()
+    template: str | None = None
+    category: str | None = None  # the catalogue template's or the exception taxonomy's category
+    relevance: str | None = None  # failure | benign | context (catalogue), None when no template matched
+    origin: str | None = None
