@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.corpus.corpus import accuracy_table
-
-RESULTS: list = []  # (Case, Verdict) appended by test_corpus as each case is judged
+from tests.corpus.corpus import RESULTS, accuracy_table
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -20,6 +20,8 @@ SOURCE_KINDS = ("issue", "pr", "mailing-list", "docs", "blog", "qa")
 REQUIRED = ("url", "title", "source_kind", "cloudstack_version", "hypervisor", "excerpt", "conclusion",
             "expected", "negative", "notes")
 ALARMING = ("warning", "critical")
+# (Case, Verdict) of every case judged in this process; conftest prints the table from it at the end of a pytest run.
+RESULTS: list = []
 
 
 @dataclass(frozen=True, slots=True)
