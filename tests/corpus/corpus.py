@@ -86,13 +86,8 @@ def problems(case: Case) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=None)
-def verdict(case_dir: str) -> Verdict:
-    """Run csdiag on the excerpt as an operator would (UTC, no rules but the shipped ones) and judge it."""
-    from diagnostics.analysis import analyze_paths
-
-    case = Case(Path(case_dir).name, Path(case_dir), tomllib.loads((Path(case_dir) / "case.toml").read_text("utf-8")))
-    doc = analyze_paths([str(case.excerpt)], tz=timezone.utc).document
+def judge(case: Case, doc: dict) -> Verdict:
+    """Compare csdiag's csdiag/v1 document with the expert's labels of one case."""
     v = Verdict(status=doc["summary"]["status"])
     v.alarming = {f["category"] for f in doc["findings"] if f["severity"] in ALARMING and not f.get("benign")}
     v.root_causes = {i["root_cause"]["category"] for i in doc.get("incidents") or [] if i.get("root_cause")}
@@ -110,6 +105,16 @@ def verdict(case_dir: str) -> Verdict:
         else:
             v.why = f"{case.primary} found (status {v.status})"
     return v
+
+
+@lru_cache(maxsize=None)
+def verdict(case_dir: str) -> Verdict:
+    """Run csdiag on the excerpt as an operator would (UTC, the shipped rules only) and judge the answer."""
+    from diagnostics.analysis import analyze_paths
+
+    path = Path(case_dir)
+    case = Case(path.name, path, tomllib.loads((path / "case.toml").read_text("utf-8")))
+    return judge(case, analyze_paths([str(case.excerpt)], tz=timezone.utc).document)
 
 
 def accuracy_table(results: list[tuple[Case, Verdict]]) -> str:
