@@ -145,7 +145,7 @@ def default_data() -> dict[str, Any]:
 
 @dataclass
 class Fault:
-    kind: str  # api_error | stall | cut | bad_json | http_only
+    kind: str  # api_error | echo | stall | cut | bad_json | http_only
     code: int = 530
     text: str = "internal error"
 
@@ -218,6 +218,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = state.faults.get(command)
         if fault and fault.kind == "api_error":
             return self._error(command, fault.code, fault.text)
+        if fault and fault.kind == "echo":  # as some proxies and old servers do: the signed query in the error text
+            return self._error(command, fault.code, f"{fault.text} {self.path}")
         if fault and fault.kind == "stall":
             state.release.wait(10)
             return
