@@ -7,6 +7,7 @@ Every failure becomes a ConnectFailed carrying one line for the user and a statu
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 from dataclasses import dataclass, field
 
@@ -35,7 +36,11 @@ class ConnectFailed(Exception):
 
 @dataclass(slots=True)
 class Session:
-    """An authenticated connection; close() also closes the jump host's connection."""
+    """An authenticated connection; close() also closes the jump host's connection.
+
+    run_id marks every remote process this session starts (commands.remote_command_line), so that they can be
+    found and killed when the probe stops early (commands.kill_run_script).
+    """
 
     client: paramiko.SSHClient
     target: Target
@@ -43,6 +48,7 @@ class Session:
     host_key_fingerprint: str
     accepted_new_key: bool = False
     via: list[paramiko.SSHClient] = field(default_factory=list)
+    run_id: str = field(default_factory=lambda: f"csdiag-{secrets.token_hex(8)}")
 
     def close(self) -> None:
         for client in [self.client, *self.via]:
