@@ -13,8 +13,13 @@ RUN_ID = "RUN_ID"  # stands for the random id each session marks its remote proc
 
 def plan_lines(target: Target, options: ProbeOptions) -> list[str]:
     """One line per remote step. Root-only commands show the sudo form used when the login is not root."""
-    via = f" via jump host {options.jump}" if options.jump else ""
-    lines = [f"# {target.user}@{target.host}:{target.port}{via} (host key checked against {options.known_hosts})"]
+    hops, hop = [], target.jump
+    while hop is not None:
+        hops.append(f"{hop.user}@{hop.host}:{hop.port}")
+        hop = hop.jump
+    via = f" via jump host {' then '.join(reversed(hops))}" if hops else ""
+    alias = f" ({target.name} in the ssh config)" if target.name else ""
+    lines = [f"# {target.user}@{target.host}:{target.port}{alias}{via} (host key checked against {options.known_hosts})"]
     lines.append(f"whoami: {remote_command_line(WHOAMI, sudo=False)}")
     specs = specs_for(options)
     if options.sudo or any(spec.needs_root for spec in specs):

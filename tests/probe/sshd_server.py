@@ -75,18 +75,18 @@ class SshdFactory:
         self.authorized_keys = authorized_keys
         self.started: list[Sshd] = []
 
-    def start(self, address: str = "127.0.0.1", *, sftp: bool = True) -> Sshd:
-        """Start one sshd (sftp=False: no `Subsystem sftp`, as on hardened hosts); a port taken between picking and
-        binding it costs a retry, not the test."""
+    def start(self, address: str = "127.0.0.1", *, sftp: bool = True, extra: tuple[str, ...] = ()) -> Sshd:
+        """Start one sshd (sftp=False: no `Subsystem sftp`, as on hardened hosts; `extra`: more sshd_config lines);
+        a port taken between picking and binding it costs a retry, not the test."""
         assert address.startswith("127."), "tests talk to loopback only"
         for _ in range(3):
             try:
-                return self._start_once(address, sftp)
+                return self._start_once(address, sftp, extra)
             except PortTaken:
                 continue
         raise RuntimeError(f"no free port for sshd on {address} after 3 tries")
 
-    def _start_once(self, address: str, sftp: bool) -> Sshd:
+    def _start_once(self, address: str, sftp: bool, extra: tuple[str, ...]) -> Sshd:
         folder = Path(tempfile.mkdtemp(prefix="sshd-", dir=self.root))
         folder.chmod(0o755)
         host_key = keygen(folder / "hostkey")
@@ -109,6 +109,7 @@ class SshdFactory:
                     "MaxStartups 64:30:128",
                     "LogLevel VERBOSE",
                     *(["Subsystem sftp internal-sftp"] if sftp else []),
+                    *extra,
                     "",
                 ]
             )
