@@ -272,6 +272,35 @@ def facts_from_api_text(text: str, *, path: str = "<api>", ts: datetime | None =
     return assemble_facts(loaded, bodies, current_id, requested_id)
 
 
+_API_TEXT = re.compile(
+    r'"(?:' + "|".join(command.lower() for command in _ITEM_KEYS) + r')response"\s*:\s*\{'
+    r'|^\s*"(?:' + "|".join(key for key in _ITEM_KEYS.values() if key) + r')"\s*:\s*\[',
+    re.MULTILINE,
+)
+
+
+def looks_like_api_text(text: str) -> bool:
+    """Whether text (a file's head) holds CloudStack answers csdiag reads: API JSON with its envelope, or cmk's
+    unwrapped output (`"host": [` at the start of a line, as cmk's two-space JSON puts it)."""
+    return bool(_API_TEXT.search(text))
+
+
+def facts_from_api_file(path: str | Path) -> tuple[list[Fact], list[str]]:
+    """Facts of a file of pasted API answers or cmk output; one warning when nothing in it could be read."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return [], [f"{path}: larger than {MAX_FILE_BYTES} bytes; not read as API answers"]
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        return [], [f"{path}: unreadable ({_reason(exc)})"]
+    facts = facts_from_api_text(text, path=str(path))
+    if not facts:
+        return [], [f"{path}: looks like CloudStack API output, but no answer in it could be read "
+                    "(complete JSON answers of list/query calls are needed)"]
+    return facts, []
+
+
 def _answer(payload: Any, asked: str | None) -> tuple[str | None, Any]:
     """(command, body) of one JSON block: a CloudStack envelope, or cmk's unwrapped body named by its list key
     (or by the cmk command line above it when the list is empty)."""

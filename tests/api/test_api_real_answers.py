@@ -156,3 +156,22 @@ def test_cmk_output_without_the_envelope_is_read_with_the_command_line_above_it(
     [setting_fact] = kinds(facts, "api_setting")
     assert (setting_fact.scope, setting_fact.scope_id) == ("zone", "1")
     assert kinds(facts, "api_vm") == []
+
+
+def test_analyze_reads_a_file_of_cmk_output_instead_of_calling_it_unknown(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    hosts = json.loads(real("jclouds-listhostsresponse.json"))["listhostsresponse"]
+    paste = tmp_path / "cmk-hosts.txt"
+    paste.write_text("(prod) 🐵 > list hosts\n" + cmk_json(hosts) + "\n", encoding="utf-8")
+    broken = tmp_path / "cmk-cut.txt"
+    broken.write_text("(prod) 🐵 > list hosts\n" + cmk_json(hosts)[:300] + "\n", encoding="utf-8")
+
+    done = subprocess.run([sys.executable, "-m", "diagnostics", "analyze", str(paste), str(broken), "--format", "json"],
+                          capture_output=True, text=True, timeout=120, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+
+    report = json.loads(done.stdout)
+    assert [(i["path"], i["kind"], i["facts"]) for i in report["inputs"]] == [
+        (str(paste), "api_text", 1), (str(broken), "api_text", 0)]
+    assert any(str(broken) in str(error) and "no answer in it could be read" in str(error) for error in report["errors"])
