@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from diagnostics.cli.common import ExitCode, stdout_console, warn
+from diagnostics.untrusted import for_terminal
 from diagnostics.probe import HostResult, ProbeOptions, parse_since, run_probe
 from diagnostics.probe.options import DEFAULT_PARALLEL, PASSWORD_ENV
 from diagnostics.probe.plan import plan_lines
@@ -107,6 +108,8 @@ def probe(
     lock = threading.Lock()
 
     def show(host: str, status: str, detail: str) -> None:
+        # what a host said (stderr lines, server banners in errors) reaches the terminal with its controls visible
+        host, detail = for_terminal(host), for_terminal(detail)
         with lock:
             if status == "connecting":
                 console.print(f"{host}: connecting ({detail})", markup=False)
