@@ -55,12 +55,14 @@ class Target:
         return f"{shown}:{self.port}" if self.explicit_port else shown
 
 
-_TARGET = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:@\s\[\]]+))(?::(?P<port>\d{1,5}))?$")
+# No control characters anywhere: they are never part of a user or host name, and printed raw in the host's label
+# they would drive the operator's terminal.
+_TARGET = re.compile(r"^(?:(?P<user>[^@\s\x00-\x1f\x7f-\x9f]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:@\s\[\]\x00-\x1f\x7f-\x9f]+))(?::(?P<port>\d{1,5}))?$")
 
 
 def parse_target(text: str, default_user: str, default_port: int) -> Target:
     """'root@kvm01:2222' -> Target('kvm01', 2222, 'root'); raises ValueError on anything else."""
-    match = _TARGET.match(text.strip())
+    match = _TARGET.fullmatch(text.strip())
     if not match:
         raise ValueError(f"cannot read host {text!r}: use [user@]host[:port]")
     port = int(match.group("port")) if match.group("port") else default_port
