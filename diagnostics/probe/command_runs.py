@@ -211,6 +211,8 @@ def run_clock_spec(session: Session, spec: CommandSpec, *, folder: Path) -> tupl
     except BaseException:
         kill_run(session, sudo=False)
         raise
+    if outcome.rc is None:  # stopped by the client deadline or cap: its `date` loop may still run
+        kill_run(session, sudo=False)
     with atomic_file(folder / spec.output) as sink:
         sink.write("".join(f"{sample.text}\n" for sample in samples).encode("utf-8"))
     clock = best_clock_offset([(sample.sent_at, sample.received_at, sample.text) for sample in samples])

@@ -55,17 +55,18 @@ def our_temp_dirs() -> set[str]:
     return {path.name for path in Path(os.environ.get("TMPDIR", "/tmp")).glob("csdiag-probe.*")}
 
 
-def interrupt_once_running(text: str, seen: list[list[str]], limit_s: float = 20.0) -> threading.Event:
+def interrupt_once_running(text: str, seen: list[list[str]], prefix: str | None = None, limit_s: float = 20.0) -> threading.Event:
     """Ctrl-C as the operator presses it (SIGINT to this process, which Python turns into KeyboardInterrupt), sent
-    once a remote process whose command line starts with `text` runs (not merely the login shell that names it);
-    what was running then is appended to `seen`. Set the returned event to call it off."""
+    once a remote process runs whose command line holds `text` and starts with `prefix` (default: `text`; not
+    merely the login shell that names it); what was running then is appended to `seen`. Set the returned event
+    to call it off."""
     stop = threading.Event()
 
     def watch() -> None:
         deadline = time.monotonic() + limit_s
         while not stop.is_set() and time.monotonic() < deadline:
             found = running(text)
-            if any(line.startswith(text) for line in found):
+            if any(line.startswith(prefix or text) for line in found):
                 seen.append(found)
                 time.sleep(0.3)  # let it settle in (tcpdump opens its capture)
                 os.kill(os.getpid(), signal.SIGINT)
@@ -115,8 +116,8 @@ def test_ctrl_c_kills_the_remote_command_and_removes_its_temp_folder(sshd, optio
     assert our_temp_dirs() == before
 
 
-@pytest.mark.root
-def test_an_interrupted_capture_stops_tcpdump_and_leaves_nothing_on_the_host(sshd, options):
+def interrupted_capture(sshd, options) -> None:
+    """Start a 60 s capture on a loopback port, press Ctrl-C once tcpdump runs: nothing may be left on the host."""
     if shutil.which("tcpdump") is None:
         pytest.skip("tcpdump is not installed (apt-get install tcpdump)")
     if os.geteuid() != 0:
@@ -128,7 +129,7 @@ def test_an_interrupted_capture_stops_tcpdump_and_leaves_nothing_on_the_host(ssh
     ) if spec.remote_file)
     before = our_temp_dirs()
     seen: list[list[str]] = []
-    stop = interrupt_once_running("tcpdump ", seen)
+    stop = interrupt_once_running(f"tcp port {port}", seen, prefix="tcpdump ")
     try:
         with pytest.raises(KeyboardInterrupt):
             run_probe([sshd.target], dataclasses.replace(options, commands=(capture,)))
@@ -137,6 +138,17 @@ def test_an_interrupted_capture_stops_tcpdump_and_leaves_nothing_on_the_host(ssh
     assert seen and any(line.startswith("tcpdump ") for line in seen[0]), seen  # it was really capturing
     assert gone(f"tcp port {port}"), running(f"tcp port {port}")
     assert our_temp_dirs() == before
+
+
+@pytest.mark.root
+def test_an_interrupted_capture_stops_tcpdump_and_leaves_nothing_on_the_host(sshd, options):
+    interrupted_capture(sshd, options)
+
+
+@pytest.mark.root
+def test_an_interrupted_capture_through_sudo_stops_the_root_tcpdump_too(sshd, options, passwordless_sudo):
+    # tcpdump runs as root while the login is not: only a sweep through `sudo -n` can see and kill it
+    interrupted_capture(sshd, dataclasses.replace(options, user=passwordless_sudo.pw_name))
 
 
 def test_without_an_sftp_subsystem_files_are_streamed_over_exec_with_the_same_cap(sshd_factory, options):
