@@ -39,8 +39,9 @@ _ERROR_NAMES = {
 }
 
 
-# apiKey/signature/sessionkey values in a query string, raw or URL-encoded once (`apiKey%3D...%26`)
-_QUERY_SECRET = re.compile(r"(?i)\b(apikey|signature|sessionkey)(=|%3D)(?!\*\*\*)([^&\s\"'<>]+?)(?=%26|&|\s|[\"'<>]|$)")
+# apiKey/signature/sessionkey values in a query string, raw or URL-encoded once (`%3FapiKey%3D...%26`: no word
+# boundary before the name, so a longer name ending in one of these is redacted too)
+_QUERY_SECRET = re.compile(r"(?i)(apikey|signature|sessionkey)(=|%3D)(?!\*\*\*)([^&\s\"'<>]+?)(?=%26|&|\s|[\"'<>]|$)")
 
 
 def scrub(text: str) -> str:
