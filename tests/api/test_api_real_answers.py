@@ -175,3 +175,34 @@ def test_analyze_reads_a_file_of_cmk_output_instead_of_calling_it_unknown(tmp_pa
     assert [(i["path"], i["kind"], i["facts"]) for i in report["inputs"]] == [
         (str(paste), "api_text", 1), (str(broken), "api_text", 0)]
     assert any(str(broken) in str(error) and "no answer in it could be read" in str(error) for error in report["errors"])
+
+
+def test_api_snapshot_of_a_server_answering_like_2_2_gives_the_right_facts(api_env: Path, tmp_path: Path,
+                                                                           capsys) -> None:
+    """The whole path (collect, snapshot folder, facts) on a loopback server serving the recorded 2.2 answers."""
+    import pytest
+
+    from cloudstack_fake import ServerState, serve, write_cmk_config
+    from diagnostics.api import facts_from_snapshot
+    from diagnostics.cli import main
+
+    state = ServerState()
+    state.data["listVirtualMachines"] = json.loads(real("jclouds-listvirtualmachinesresponse.json"))["listvirtualmachinesresponse"]
+    state.data["listServiceOfferings"] = json.loads(real("jclouds-listserviceofferingsresponse.json"))["listserviceofferingsresponse"]
+    state.data["listHosts"] = json.loads(real("jclouds-listhostsresponse.json"))["listhostsresponse"]
+    state.data["listCapacity"] = json.loads(real("jclouds-listcapacityresponse.json"))["listcapacityresponse"]
+    for server in serve(state):
+        write_cmk_config(api_env, server.url)
+        with pytest.raises(SystemExit) as done:
+            main(["api-snapshot", "--vm", "i-3-54-VM", "--offering", "2", "--out", str(tmp_path / "snap")])
+        assert done.value.code in (0, None), capsys.readouterr().err
+    facts, warnings = facts_from_snapshot(tmp_path / "snap")
+
+    assert warnings == []
+    [request] = kinds(facts, "api_scale_request")
+    assert (request.current_offering, request.requested_offering) == ("Small Instance", "Medium Instance")
+    assert request.memory_delta == 512 * 1024**2 and request.hosts_matching_tags is None
+    [host] = kinds(facts, "api_host")
+    assert (host.host_name, host.resource_state) == ("cs2-xevsrv.alucloud.local", "Enabled")
+    assert sorted(c.scope for c in kinds(facts, "api_capacity")) == ["pod", "zone"]
+    assert evaluate([load_rule_file(RULES / "requested-tags-no-host.toml")], facts) == []
