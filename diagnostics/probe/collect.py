@@ -130,7 +130,7 @@ def _sweep(session: Session, result: HostResult) -> None:
 def summary(result: HostResult) -> str:
     """One line about a host for people: what worked, what did not, and why."""
     if result.error:
-        return result.error
+        return f"{result.error}; {result.cleanup_note}" if result.cleanup_note else result.error
     failed = result.failed_commands
     text = f"{len(result.commands) - len(failed)}/{len(result.commands)} commands ok in {result.ended_at - result.started_at:.1f} s"
     if failed:
@@ -139,4 +139,6 @@ def summary(result: HostResult) -> str:
         text += f"; clock offset {result.clock.offset_s:+.3f} s (+/- {result.clock.uncertainty_s * 1000:.1f} ms)"
     if result.sudo_note and result.sudo_available is False:
         text += f"; {result.sudo_note}"
+    if result.cleanup_note:
+        text += f"; {result.cleanup_note}"
     return text

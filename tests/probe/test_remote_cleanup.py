@@ -95,6 +95,9 @@ def test_children_that_ignore_sigterm_and_leave_the_process_group_do_not_survive
     assert first.status == "timed_out" and "remote process(es) left behind were killed" in (first.note or "")
     assert second.status == "ok" and (result.folder / "quick.txt").read_text() == "started\n"
     assert result.cleanup_note == "1 remote process(es) left behind were killed"
+    from diagnostics.probe.collect import summary
+
+    assert summary(result).endswith("; 1 remote process(es) left behind were killed")  # said, not hidden
 
 
 def test_ctrl_c_kills_the_remote_command_and_removes_its_temp_folder(sshd, options):
