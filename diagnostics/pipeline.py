@@ -246,10 +246,10 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
                 out.error(message, record["path"])
         elif item.kind == "probe":
             _collect_probe(out, item, opts, record, ping_interval, ping_timeout, progress)
-        elif item.kind == "api":
-            from diagnostics.api import facts_from_snapshot
+        elif item.kind in ("api", "api_text"):
+            from diagnostics.api import facts_from_api_file, facts_from_snapshot
 
-            facts, errors = facts_from_snapshot(item.path)
+            facts, errors = (facts_from_snapshot if item.kind == "api" else facts_from_api_file)(item.path)
             record["facts"] = len(facts)
             out.facts.extend(facts)
             for message in errors:

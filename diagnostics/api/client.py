@@ -3,15 +3,19 @@
 http.client rather than urllib: no redirects are followed (a signed query must not travel to another host),
 no proxy from the environment is used, and the whole call is bounded by one deadline (connect, headers
 and every body chunk) and a byte cap, so a stalled or endless server cannot hang csdiag or fill memory.
-Keys never appear in an error message; URLs in messages carry no query.
+Keys never appear in an error message; URLs in messages carry no query; the server's own error text is
+redacted before it is kept or shown (a proxy or an old server may echo the signed query, and a signature
+stays valid for 10 minutes).
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +24,7 @@ from urllib.parse import urlsplit
 
 from diagnostics.api.credentials import ApiCredentials, redact_url
 from diagnostics.api.signing import signed_query
+from diagnostics.bundle.redact import redact_text
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -32,6 +37,16 @@ _ERROR_NAMES = {
     530: "internal error", 531: "account error", 532: "account resource limit", 533: "insufficient capacity",
     534: "resource unavailable", 535: "resource allocation", 536: "resource in use", 537: "network rule conflict",
 }
+
+
+# apiKey/signature/sessionkey values in a query string, raw or URL-encoded once (`%3FapiKey%3D...%26`: no word
+# boundary before the name, so a longer name ending in one of these is redacted too)
+_QUERY_SECRET = re.compile(r"(?i)(apikey|signature|sessionkey)(=|%3D)(?!\*\*\*)([^&\s\"'<>]+?)(?=%26|&|\s|[\"'<>]|$)")
+
+
+def scrub(text: str) -> str:
+    """Server text made safe to keep and print: secrets redacted (the bundle redactor plus signed-query values)."""
+    return _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***REDACTED***", redact_text(text))
 
 
 class ApiError(Exception):
@@ -78,7 +93,7 @@ def _error_from_body(command: str, status: int, payload: Any) -> ApiError | None
         code = int(inner.get("errorcode"))
     except (TypeError, ValueError):
         code = status
-    text = " ".join(str(inner.get("errortext") or "").split())[:300]
+    text = scrub(" ".join(str(inner.get("errortext") or "").split()))[:500]
     name = _ERROR_NAMES.get(code, "error")
     if code == 401:
         return ApiError("auth", f"{command}: credentials rejected ({code}: {text})",
@@ -123,9 +138,11 @@ class ApiClient:
         started = time.monotonic()
         deadline = started + self._timeout_s
         conn = self._connection(self._timeout_s)
+        watchdog = _Watchdog(conn, self._timeout_s)
         try:
-            status, raw = self._exchange(conn, command, path, deadline)
+            status, raw = self._exchange(conn, command, path, deadline, watchdog)
         finally:
+            watchdog.cancel()
             conn.close()
         duration = time.monotonic() - started
         try:
@@ -151,7 +168,25 @@ class ApiClient:
         return ApiReply(command, params, self._clock(), duration, len(raw), status, inner)
 
     def _exchange(self, conn: http.client.HTTPConnection, command: str, path: str,
-                  deadline: float) -> tuple[int, bytes]:
+                  deadline: float, watchdog: "_Watchdog") -> tuple[int, bytes]:
+        where = self.endpoint
+        try:
+            return self._exchange_unguarded(conn, command, path, deadline)
+        except ApiError as exc:
+            if watchdog.fired and exc.kind != "too_large":
+                raise self._timed_out(command) from None
+            raise
+        except Exception:
+            if watchdog.fired:
+                raise self._timed_out(command) from None
+            raise
+
+    def _timed_out(self, command: str) -> ApiError:
+        return ApiError("timeout", f"{command}: no complete answer from {self.endpoint} within "
+                        f"{self._timeout_s:g}s", fatal=False)
+
+    def _exchange_unguarded(self, conn: http.client.HTTPConnection, command: str, path: str,
+                            deadline: float) -> tuple[int, bytes]:
         where = self.endpoint
         try:
             conn.request("GET", path, headers={"Accept": "application/json", "User-Agent": "csdiag"})
@@ -189,8 +224,7 @@ class ApiClient:
             raise ApiError("bad_response", f"{command}: answer cut short ({len(exc.partial)} bytes received, "
                            f"{exc.expected} more expected)") from None
         except (socket.timeout, TimeoutError):
-            raise ApiError("timeout", f"{command}: no complete answer from {where} within "
-                           f"{self._timeout_s:g}s", fatal=False) from None
+            raise self._timed_out(command) from None
         except ConnectionRefusedError:
             raise ApiError("unreachable", f"{where}: connection refused", fatal=True) from None
         except socket.gaierror as exc:
@@ -201,6 +235,34 @@ class ApiClient:
                            f"({type(exc).__name__})") from None
         except OSError as exc:
             raise ApiError("unreachable", f"{where}: {exc.strerror or exc}", fatal=True) from None
+
+
+class _Watchdog:
+    """The one deadline of a call, whatever the server drips: at expiry the socket is shut down under the reader.
+
+    A socket timeout bounds each wait, not their sum (a header line every 1.5 s under a 5 s timeout goes on for
+    as many lines as the server likes, and http.client reads headers line by line); shutting the socket down
+    from a timer wakes the blocked read, which then fails and is reported as the timeout it is.
+    """
+
+    def __init__(self, conn: http.client.HTTPConnection, seconds: float) -> None:
+        self._conn = conn
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self._conn.sock
+        if sock is not None:
+            try:  # the plain socket's shutdown: SSLSocket.shutdown would also drop its SSL object under the reader
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def _set_timeout(conn: http.client.HTTPConnection, deadline: float) -> None:

@@ -158,7 +158,7 @@ class Collector:
         self._run("listCapacity", "listCapacity", {"zoneid": zone_id} if zone_id else {}, "capacity")
         cluster_id = None
         if vm and vm.get("hostid"):
-            cluster_id = next((h.get("clusterid") for h in hosts.items if h.get("id") == vm.get("hostid")), None)
+            cluster_id = next((h.get("clusterid") for h in hosts.items if str(h.get("id")) == str(vm.get("hostid"))), None)
         for setting, scopes in SETTINGS:
             self._setting(setting, "global", {})
             if "zone" in scopes and zone_id:
@@ -172,7 +172,7 @@ class Collector:
         if vm:
             jobs = self._run("listAsyncJobs", "listAsyncJobs", {"listall": "true"}, "asyncjobs")
             if jobs.ok:
-                kept = [j for j in jobs.items if j.get("jobinstanceid") == vm.get("id")]
+                kept = [j for j in jobs.items if str(j.get("jobinstanceid")) == str(vm.get("id"))]
                 jobs.note = f"kept the {len(kept)} of {len(jobs.items)} jobs whose jobinstanceid is the VM"
                 jobs.items[:] = kept
                 jobs.extra["count"] = len(kept)
@@ -195,7 +195,7 @@ class Collector:
         if not call.ok:
             raise CollectError(call.error or "listVirtualMachines failed")
         exact = [vm for vm in call.items
-                 if selector in (vm.get("id"), vm.get("name"), vm.get("displayname"), vm.get("instancename"))]
+                 if selector in (str(vm.get("id")), vm.get("name"), vm.get("displayname"), vm.get("instancename"))]
         if not exact:
             raise CollectError(f"no VM named or with id {selector!r} is visible to these credentials")
         if len(exact) > 1:
@@ -207,18 +207,19 @@ class Collector:
 
     def _offerings(self, vm: dict[str, Any] | None, requested: str | None) -> None:
         call = self._run("listServiceOfferings", "listServiceOfferings", {"issystem": "false"}, "serviceoffering")
-        current_id = vm.get("serviceofferingid") if vm else None
+        # ids are numbers on 2.2 servers and UUID strings since 3.0: kept as text either way
+        current_id = str(vm["serviceofferingid"]) if vm and vm.get("serviceofferingid") is not None else None
         self.result.current_offering_id = current_id
-        if current_id and call.ok and not any(o.get("id") == current_id for o in call.items):
+        if current_id and call.ok and not any(str(o.get("id")) == current_id for o in call.items):
             # the VM may run an offering no longer listed (inactive); ask for it by id
             extra = self._run("listServiceOfferings.current", "listServiceOfferings",
                               {"id": current_id, "issystem": "false"}, "serviceoffering", paged=False)
             if extra.ok and not extra.items:
                 self.result.warnings.append(f"the VM's offering {current_id} is not listed by the API")
         if requested and call.ok:
-            match = [o for o in call.items if requested in (o.get("id"), o.get("name"))]
+            match = [o for o in call.items if requested in (str(o.get("id")), o.get("name"))]
             if len(match) == 1:
-                self.result.requested_offering_id = match[0].get("id")
+                self.result.requested_offering_id = str(match[0].get("id"))
             elif not match:
                 self.result.warnings.append(f"requested offering {requested!r} is not among the listed offerings")
             else:

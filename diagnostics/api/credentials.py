@@ -10,6 +10,10 @@ Environment variables, as the `cs` client and the Terraform provider name them:
 `CLOUDSTACK_ENDPOINT` or `CLOUDSTACK_API_URL`, `CLOUDSTACK_KEY` or `CLOUDSTACK_API_KEY`,
 `CLOUDSTACK_SECRET` or `CLOUDSTACK_SECRET_KEY`.
 
+cmk's global `timeout` (seconds, default 1800) bounds each whole HTTP request in cmk (Go's http.Client.Timeout,
+config.go newHTTPClient); csdiag uses it as its per-call deadline when `--timeout` is not given. 0 means "no
+timeout" to Go; csdiag never runs without one, so 0 keeps csdiag's default.
+
 TLS verification stays on even when a cmk profile says `verifycert = false`: turning it off is an explicit
 `--insecure` on csdiag's command line (the flag carries no secret). `config_verifycert` is kept so the error
 message can say why cmk worked where csdiag refuses.
@@ -44,6 +48,7 @@ class ApiCredentials:
     secret_key: str = field(repr=False)
     source: str = ""  # "cmk ~/.cmk/config [prod]" or "environment"
     config_verifycert: bool = True
+    config_timeout_s: float | None = None  # cmk's `timeout`, when set to a positive number of seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,4 +165,14 @@ def load_credentials(profile: str | None = None, url: str | None = None, config_
     verify = section.get("verifycert", section.get("verifysslcert",
                          cfg.core.get("verifycert", cfg.core.get("verifysslcert", "true"))))
     return ApiCredentials(_check_url(endpoint, f"{where} [{name}]"), api_key, secret_key,
-                          f"cmk {where} [{name}]", verify.strip().lower() not in _FALSE)
+                          f"cmk {where} [{name}]", verify.strip().lower() not in _FALSE,
+                          _seconds(section.get("timeout", cfg.core.get("timeout"))))
+
+
+def _seconds(value: str | None) -> float | None:
+    """cmk's `timeout` as go-ini reads it into an int: a positive whole number of seconds, else not set."""
+    try:
+        seconds = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return float(seconds) if seconds > 0 else None

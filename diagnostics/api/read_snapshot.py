@@ -7,6 +7,7 @@ becomes one warning naming it, and the facts of the other files are still return
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 from diagnostics.api.scale_request import derive_scale_request
 from diagnostics.api.snapshot import FORMAT, MANIFEST
 from diagnostics.api.to_facts import (
-    MIB, Where, api_time, as_int, capacity_fact, host_fact, job_fact, limit_fact, offering_fact, setting_fact, vm_fact,
+    MIB, Where, api_time, as_int, capacity_fact, host_fact, is_hypervisor, job_fact, limit_fact, offering_fact,
+    setting_fact, vm_fact,
 )
 from diagnostics.model import Fact
 from diagnostics.model.api_facts import ApiVm
@@ -132,6 +134,9 @@ def assemble_facts(loaded: Loaded, bodies: dict[str, tuple[dict[str, Any], Where
         vm = vm_fact(item, where)
         facts.append(vm)
     seen_offerings: set[str] = set()
+    # ids are numbers on 2.2 servers, UUID strings since 3.0: compared as text
+    current_id = None if current_id is None else str(current_id)
+    requested_id = None if requested_id is None else str(requested_id)
     for item, where, _ in loaded.get("listServiceOfferings", []):
         oid = str(item.get("id") or "")
         if oid in seen_offerings:
@@ -143,8 +148,10 @@ def assemble_facts(loaded: Loaded, bodies: dict[str, tuple[dict[str, Any], Where
     by_host: dict[Any, list[dict[str, Any]]] = {}
     for vm_item, _, _ in placed or []:
         if vm_item.get("state") in OCCUPYING:
-            by_host.setdefault(vm_item.get("hostid"), []).append(vm_item)
+            by_host.setdefault(str(vm_item.get("hostid")), []).append(vm_item)
     for item, where, _ in loaded.get("listHosts", []):
+        if not is_hypervisor(item):
+            continue
         host = host_fact(item, where)
         if placed is not None:
             on_host = by_host.get(host.host_uuid, [])
@@ -183,6 +190,12 @@ def assemble_facts(loaded: Loaded, bodies: dict[str, tuple[dict[str, Any], Where
 
 _SCALE_COMMANDS = {"scaleVirtualMachine", "changeServiceForVirtualMachine"}
 _BY_ENVELOPE = {command.lower() + "response": command for command in _ITEM_KEYS}
+_BY_ITEM_KEY = {key: command for command, key in _ITEM_KEYS.items() if key}
+_BY_LOWER = {command.lower(): command for command in _ITEM_KEYS}
+# A cmk command line as it appears above its output: `(prod) 🐵 > list hosts type=Routing`, `$ cmk list hosts ...`,
+# `cmk listHosts ...`; the verb and noun make the API command (cmk joins them: list + hosts = listHosts).
+_CMK_LINE = re.compile(r"(?:^|[>$#]\s*)(?:cmk|cloudmonkey)?\s*(?P<verb>list|query)\s*(?P<noun>[A-Za-z]+)"
+                       r"(?P<args>(?:\s+[\w.\[\]]+=\S*)*)\s*$")
 
 
 def facts_from_api_text(text: str, *, path: str = "<api>", ts: datetime | None = None,
@@ -192,7 +205,10 @@ def facts_from_api_text(text: str, *, path: str = "<api>", ts: datetime | None =
     The text is a sequence of CloudStack JSON answers (`{"listhostsresponse": {...}}`), each optionally preceded
     by the query that produced it on its own line (`command=listConfigurations&name=...&zoneid=...`), which gives
     a setting its scope. A `command=scaleVirtualMachine&...&serviceofferingid=X` line names the requested
-    offering. Unknown or broken blocks are skipped.
+    offering. cmk prints answers without their envelope (`{"count": 2, "host": [...]}`, cmd/output.go printJSON
+    of the unwrapped body): such a block is read by its list key, and a cmk command line above it
+    (`(prod) 🐵 > list configurations name=x zoneid=y`) gives its command and parameters. Unknown or broken
+    blocks are skipped.
 
     >>> facts = facts_from_api_text('{"listhostsresponse": {"count": 1, "host": [{"name": "kvm01", '
     ...                             '"memoryallocated": 1024}]}}')
@@ -211,20 +227,25 @@ def facts_from_api_text(text: str, *, path: str = "<api>", ts: datetime | None =
         end = text.find("\n", offset)
         end = len(text) if end < 0 else end
         line = text[offset:end].strip()
+        cmk = _CMK_LINE.search(line) if not line.startswith(("{", "command=")) else None
         if line.startswith("command="):
             params = dict(parse_qsl(line, keep_blank_values=True))
             if params.get("command") in _SCALE_COMMANDS and params.get("serviceofferingid"):
                 requested = requested or params["serviceofferingid"]
+        elif cmk is not None:
+            command_name = _BY_LOWER.get((cmk.group("verb") + cmk.group("noun")).lower(), "")
+            params = {"command": command_name or cmk.group("verb") + cmk.group("noun")}
+            params.update(arg.split("=", 1) for arg in cmk.group("args").split())
         elif line.startswith("{"):
             start = offset + (len(text[offset:end]) - len(text[offset:end].lstrip()))
             try:
                 payload, stop = decoder.raw_decode(text, start)
             except json.JSONDecodeError:
                 payload, stop = None, end
-            if isinstance(payload, dict) and len(payload) == 1:
-                (envelope, body), = payload.items()
-                command = _BY_ENVELOPE.get(envelope)
-                if command is not None and isinstance(body, dict):
+            envelope_command, body = _answer(payload, params.get("command"))
+            if envelope_command is not None:
+                command = envelope_command
+                if isinstance(body, dict):
                     where = Where(path, line_no, text[start:stop][:500], ts)
                     call = {"params": {k: v for k, v in params.items() if k != "command"}}
                     item_key = _ITEM_KEYS[command]
@@ -246,9 +267,55 @@ def facts_from_api_text(text: str, *, path: str = "<api>", ts: datetime | None =
     vms = [item for item, _, _ in loaded.get("listVirtualMachines", [])]
     current_id = vms[0].get("serviceofferingid") if len(vms) == 1 else None
     offerings = [item for item, _, _ in loaded.get("listServiceOfferings", [])]
-    requested_id = next((o.get("id") for o in offerings if requested and requested in (o.get("id"), o.get("name"))),
-                        None)
+    requested_id = next((o.get("id") for o in offerings
+                         if requested and requested in (str(o.get("id")), o.get("name"))), None)
     return assemble_facts(loaded, bodies, current_id, requested_id)
+
+
+_API_TEXT = re.compile(
+    r'"(?:' + "|".join(command.lower() for command in _ITEM_KEYS) + r')response"\s*:\s*\{'
+    r'|^\s*"(?:' + "|".join(key for key in _ITEM_KEYS.values() if key) + r')"\s*:\s*\[',
+    re.MULTILINE,
+)
+
+
+def looks_like_api_text(text: str) -> bool:
+    """Whether text (a file's head) holds CloudStack answers csdiag reads: API JSON with its envelope, or cmk's
+    unwrapped output (`"host": [` at the start of a line, as cmk's two-space JSON puts it)."""
+    return bool(_API_TEXT.search(text))
+
+
+def facts_from_api_file(path: str | Path) -> tuple[list[Fact], list[str]]:
+    """Facts of a file of pasted API answers or cmk output; one warning when nothing in it could be read."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return [], [f"{path}: larger than {MAX_FILE_BYTES} bytes; not read as API answers"]
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        return [], [f"{path}: unreadable ({_reason(exc)})"]
+    facts = facts_from_api_text(text, path=str(path))
+    if not facts:
+        return [], [f"{path}: looks like CloudStack API output, but no answer in it could be read "
+                    "(complete JSON answers of list/query calls are needed)"]
+    return facts, []
+
+
+def _answer(payload: Any, asked: str | None) -> tuple[str | None, Any]:
+    """(command, body) of one JSON block: a CloudStack envelope, or cmk's unwrapped body named by its list key
+    (or by the cmk command line above it when the list is empty)."""
+    if not isinstance(payload, dict):
+        return None, None
+    if len(payload) == 1:
+        (envelope, body), = payload.items()
+        if envelope in _BY_ENVELOPE:
+            return _BY_ENVELOPE[envelope], body
+    keys = [key for key in payload if key in _BY_ITEM_KEY]
+    if len(keys) == 1:
+        return _BY_ITEM_KEY[keys[0]], payload
+    if asked in _ITEM_KEYS and (not payload or set(payload) <= {"count"} or _ITEM_KEYS[asked] is None):
+        return asked, payload
+    return None, None
 
 
 def _is_lookup(params: dict[str, str], body: dict[str, Any]) -> bool:

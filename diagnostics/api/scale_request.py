@@ -36,11 +36,13 @@ def _setting(settings: list[ApiSetting], name: str, zone_id: str | None) -> bool
 
 
 def _matching_hosts(hosts: list[ApiHost], wanted: tuple[str, ...], vm: ApiVm) -> int | None:
-    if not hosts:
+    """Usable hosts carrying every wanted tag; None when there is nothing to count (no hosts, or no tags wanted:
+    an offering without host tags fits any host, so a count of 0 could only come from unreadable host states)."""
+    if not hosts or not wanted:
         return None
     count = 0
     for host in hosts:
-        if host.state != "Up" or host.resource_state != "Enabled":
+        if host.state != "Up" or host.resource_state not in ("Enabled", ""):
             continue
         if vm.zone_id and host.zone_id and host.zone_id != vm.zone_id:
             continue

@@ -89,10 +89,19 @@ def mib_to_bytes(value: Any) -> int | None:
     return None if number is None else number * MIB
 
 
+def present(value: Any) -> Any:
+    """None for what CloudStack sends in place of nothing: null, "", and the string "null" (String.valueOf(null)
+    reaches JSON that way in some answers: `"hosttags": "null"` on 4.14, `"podid": "null"` in 3.0 listCapacity)."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "null")):
+        return None
+    return value
+
+
 def tags(value: Any) -> tuple[str, ...]:
+    value = present(value)
     if not isinstance(value, str):
         return ()
-    return tuple(t.strip() for t in value.split(",") if t.strip())
+    return tuple(t.strip() for t in value.split(",") if t.strip() and t.strip() != "null")
 
 
 def api_time(value: Any) -> datetime | None:
@@ -139,17 +148,49 @@ def offering_fact(item: dict[str, Any], where: Where, role: str = "", vm: ApiVm 
     )
 
 
+# listHosts `type` values of hosts that are not hypervisors (Host.Type): storage and system-VM agents
+NOT_HYPERVISOR_TYPES = {"SecondaryStorage", "SecondaryStorageVM", "SecondaryStorageCmdExecutor", "ConsoleProxy",
+                        "Storage", "LocalSecondaryStorage", "ExternalDhcp", "ExternalFirewall",
+                        "ExternalLoadBalancer", "TrafficMonitor", "PxeServer", "BaremetalPxe", "BaremetalDhcp",
+                        "L2Networking", "NetScalerControlCenter"}
+
+
+def is_hypervisor(item: dict[str, Any]) -> bool:
+    """A listing without `type=Routing` (cmk pastes, 2.2 answers) also holds storage and system-VM hosts."""
+    kind = present(item.get("type"))
+    return kind is None or kind not in NOT_HYPERVISOR_TYPES
+
+
+def memory_allocated_bytes(item: dict[str, Any]) -> int | None:
+    """Bytes CloudStack counts as allocated, whatever the version's field says.
+
+    4.15 and 4.16 send `memoryallocated` as a percentage string ("18.75%") and the bytes in
+    `memoryallocatedbytes`; other versions send bytes in `memoryallocated` (and 4.14+ also the bytes field).
+    """
+    exact = as_int(present(item.get("memoryallocatedbytes")))
+    if exact is not None:
+        return exact
+    value = present(item.get("memoryallocated"))
+    if isinstance(value, str) and value.strip().endswith("%"):
+        share = percent(value)
+        total = as_int(present(item.get("memorywithoverprovisioning"))) or as_int(present(item.get("memorytotal")))
+        return None if share is None or total is None else round(share * total)
+    return as_int(value)
+
+
 def host_fact(item: dict[str, Any], where: Where) -> ApiHost:
+    # 2.2 had no resource states: `allocationstate` (Enabled/Disabled) played that part
+    resource_state = present(item.get("resourcestate")) or present(item.get("allocationstate")) or ""
     return ApiHost(
         **_base(where), host_name=_text(item.get("name")), host_uuid=str(item.get("id") or ""),
-        state=str(item.get("state") or ""), resource_state=str(item.get("resourcestate") or ""),
+        state=str(item.get("state") or ""), resource_state=str(resource_state),
         hypervisor=_text(item.get("hypervisor")), hypervisor_version=_text(item.get("hypervisorversion")),
         version=_text(item.get("version")), ip_address=_text(item.get("ipaddress")),
         zone_id=_text(item.get("zoneid")), cluster_id=_text(item.get("clusterid")),
         cluster_name=_text(item.get("clustername")), cpu_number=as_int(item.get("cpunumber")),
         cpu_speed=as_int(item.get("cpuspeed")), cpu_allocated=percent(item.get("cpuallocated")),
         cpu_used=percent(item.get("cpuused")), cpu_with_overprovisioning=as_float(item.get("cpuwithoverprovisioning")),
-        memory_total=as_int(item.get("memorytotal")), memory_allocated=as_int(item.get("memoryallocated")),
+        memory_total=as_int(item.get("memorytotal")), memory_allocated=memory_allocated_bytes(item),
         memory_used=as_int(item.get("memoryused")),
         memory_with_overprovisioning=as_int(item.get("memorywithoverprovisioning")),
         host_tags=tags(item.get("hosttags")), last_pinged=api_time(item.get("lastpinged")),
@@ -158,12 +199,13 @@ def host_fact(item: dict[str, Any], where: Where) -> ApiHost:
 
 def capacity_fact(item: dict[str, Any], where: Where) -> ApiCapacity:
     kind = as_int(item.get("type"))
-    scope = "cluster" if item.get("clusterid") else "pod" if item.get("podid") else "zone"
+    pod_id, cluster_id = present(item.get("podid")), present(item.get("clusterid"))
+    scope = "cluster" if cluster_id else "pod" if pod_id else "zone"
     return ApiCapacity(
         **_base(where), capacity_type=kind,
         capacity_name=str(item.get("name") or CAPACITY_NAMES.get(kind if kind is not None else -1, "")),
-        scope=scope, zone_id=_text(item.get("zoneid")), pod_id=_text(item.get("podid")),
-        cluster_id=_text(item.get("clusterid")), cluster_name=_text(item.get("clustername")),
+        scope=scope, zone_id=_text(present(item.get("zoneid"))), pod_id=_text(pod_id),
+        cluster_id=_text(cluster_id), cluster_name=_text(present(item.get("clustername"))),
         used=as_int(item.get("capacityused")), allocated=as_int(item.get("capacityallocated")),
         total=as_int(item.get("capacitytotal")), percent_used=percent(item.get("percentused")),
     )

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
 
 from diagnostics.api.client import ApiClient, tls_context
 from diagnostics.api.collect import CollectError, Collector, Target
-from diagnostics.api.credentials import CredentialError, load_credentials
+from diagnostics.api.credentials import CredentialError, load_credentials, redact_url as client_endpoint
 from diagnostics.api.snapshot import SnapshotWriteError, write_snapshot
 from diagnostics.cli.common import ExitCode, die, stdout_console, warn
+from diagnostics.untrusted import for_terminal
+
+DEFAULT_TIMEOUT_S = 30.0
 
 
 def api_snapshot(
@@ -29,7 +33,8 @@ def api_snapshot(
     config: Optional[Path] = typer.Option(None, "--config", help="cmk config file (default ~/.cmk/config)."),
     ca_file: Optional[Path] = typer.Option(None, "--ca-file", help="PEM CA bundle that signed the server certificate."),
     insecure: bool = typer.Option(False, "--insecure", help="Do not verify the TLS certificate (not recommended)."),
-    timeout: float = typer.Option(30.0, "--timeout", min=1.0, max=600.0, help="Seconds allowed per API call."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1.0, max=600.0, help="Seconds allowed per API "
+                                            "call, all included (default: cmk's `timeout` setting, else 30)."),
 ) -> None:
     """Snapshot what CloudStack believes about a VM, its offerings and the hosts, read-only, for `analyze`.
 
@@ -46,7 +51,12 @@ def api_snapshot(
         context = tls_context(str(ca_file) if ca_file else None, insecure)
     except (OSError, ValueError) as exc:
         die(f"{ca_file}: not a usable PEM CA bundle ({exc})", ExitCode.UNKNOWN)
-    client = ApiClient(creds, timeout_s=timeout, context=context)
+    if urlsplit(creds.url).scheme == "http":
+        warn(f"{client_endpoint(creds.url)}: plain http: the apiKey and a signature valid for 10 minutes travel "
+             "unencrypted and the answers can be altered on the way; use https")
+    timeout_s = timeout or creds.config_timeout_s or DEFAULT_TIMEOUT_S
+    timeout_from = "--timeout" if timeout else "cmk's timeout setting" if creds.config_timeout_s else "default"
+    client = ApiClient(creds, timeout_s=timeout_s, context=context)
     started = datetime.now(timezone.utc)
     target = Target(vm=vm, offering=offering, job=job)
     try:
@@ -58,7 +68,7 @@ def api_snapshot(
                     "10 minutes of the management server's")
         if "TLS certificate" in str(exc) and not creds.config_verifycert:
             hint = " (the cmk profile sets verifycert=false; csdiag verifies unless told --insecure)"
-        die(f"{exc}{hint}; nothing written", ExitCode.UNKNOWN)
+        die(f"{for_terminal(exc)}{hint}; nothing written", ExitCode.UNKNOWN)
     finished = datetime.now(timezone.utc)
     folder = out or Path(f"csdiag-api-{started.strftime('%Y%m%dT%H%M%SZ')}")
     try:
@@ -75,13 +85,14 @@ def api_snapshot(
         table.add_row(call.name, "ok" if call.ok else f"failed ({call.error_code or call.http_status or 'n/a'})",
                       items, f"{call.duration_s:.2f}")
     console.print(table)
+    console.print(f"deadline per call: {timeout_s:g} s ({timeout_from})", markup=False)
     console.print(f"snapshot written to {written}" + ("" if collection.complete else " (incomplete)"), markup=False)
     if not collection.complete:
         for call in collection.calls:
             if not call.ok:
-                warn(f"{call.error}")
+                warn(for_terminal(call.error))
         for line in collection.warnings:
-            warn(line)
+            warn(for_terminal(line))
         raise typer.Exit(int(ExitCode.UNKNOWN))
 
 

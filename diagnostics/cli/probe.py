@@ -11,9 +11,11 @@ from pathlib import Path
 import typer
 
 from diagnostics.cli.common import ExitCode, stdout_console, warn
+from diagnostics.untrusted import for_terminal
 from diagnostics.probe import HostResult, ProbeOptions, parse_since, run_probe
 from diagnostics.probe.options import DEFAULT_PARALLEL, PASSWORD_ENV
 from diagnostics.probe.plan import plan_lines
+from diagnostics.probe.ssh_config import DEFAULT_SSH_CONFIG
 from diagnostics.probe.run import default_out_dir, resolve_targets
 
 _MARKS = {"ok": "[green]ok[/]", "partial": "[yellow]partial[/]"}
@@ -40,10 +42,11 @@ def _prompt_password(prompt: str) -> str | None:
 
 def probe(
     hosts: list[str] = typer.Argument(..., metavar="HOST...", help="KVM hosts as \\[user@]host\\[:port]."),
-    user: str = typer.Option("root", "--user", "-u", help="Login user when HOST has no user@."),
-    port: int = typer.Option(22, "--port", "-p", min=1, max=65535, help="SSH port when HOST has no :port."),
-    identity: Path | None = typer.Option(None, "--identity", "-i", help="Private key file (else ssh-agent and ~/.ssh keys)."),
-    jump: str | None = typer.Option(None, "--jump", "-J", help="Reach the hosts through this SSH host (\\[user@]host\\[:port])."),
+    user: str | None = typer.Option(None, "--user", "-u", help="Login user when HOST has no user@ (else the ssh config's User, else root)."),
+    port: int | None = typer.Option(None, "--port", "-p", min=1, max=65535, help="SSH port when HOST has no :port (else the ssh config's Port, else 22)."),
+    identity: Path | None = typer.Option(None, "--identity", "-i", help="Private key file (else the ssh config's IdentityFile, ssh-agent and ~/.ssh keys)."),
+    jump: str | None = typer.Option(None, "--jump", "-J", help="Reach the hosts through this SSH host (\\[user@]host\\[:port]; else the ssh config's ProxyJump)."),
+    ssh_config: Path | None = typer.Option(None, "--ssh-config", "-F", help="ssh config file to read Host entries from (default ~/.ssh/config when it exists)."),
     known_hosts: Path = typer.Option(Path("~/.ssh/known_hosts"), "--known-hosts", help="Host keys to verify against."),
     accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Trust and record unknown host keys (changed keys are still refused)."),
     sudo: bool = typer.Option(False, "--sudo", help="Run every command through 'sudo -n' (root-only ones use it anyway when the login is not root)."),
@@ -65,11 +68,16 @@ def probe(
     if identity is not None and not os.access(identity.expanduser(), os.R_OK):
         warn(f"--identity {identity}: cannot read the key file")
         return int(ExitCode.UNKNOWN)
+    config_path = ssh_config.expanduser() if ssh_config is not None else DEFAULT_SSH_CONFIG.expanduser()
+    if ssh_config is not None and not config_path.is_file():
+        warn(f"--ssh-config {ssh_config}: no such file")
+        return int(ExitCode.UNKNOWN)
     options = ProbeOptions(
         user=user,
         port=port,
         identity=identity.expanduser() if identity else None,
         jump=jump,
+        ssh_config=config_path if config_path.is_file() else None,
         known_hosts=known_hosts.expanduser(),
         accept_new_host_key=accept_new_host_key,
         sudo=sudo,
@@ -100,6 +108,8 @@ def probe(
     lock = threading.Lock()
 
     def show(host: str, status: str, detail: str) -> None:
+        # what a host said (stderr lines, server banners in errors) reaches the terminal with its controls visible
+        host, detail = for_terminal(host), for_terminal(detail)
         with lock:
             if status == "connecting":
                 console.print(f"{host}: connecting ({detail})", markup=False)

@@ -13,7 +13,7 @@ from typing import Callable
 import paramiko
 
 from diagnostics.probe.atomic_files import write_json_atomic
-from diagnostics.probe.command_runs import run_clock_spec, run_small, run_spec, stderr_excerpt
+from diagnostics.probe.command_runs import kill_run, run_clock_spec, run_small, run_spec, stderr_excerpt
 from diagnostics.probe.commands import SUDO_CHECK, WHOAMI, CommandSpec, standard_commands
 from diagnostics.probe.connect import ConnectFailed, Session, open_session
 from diagnostics.probe.execute import Cancelled
@@ -105,6 +105,7 @@ def collect_host(
         result.status, result.error = "error", f"{target.label}: internal error: {type(exc).__name__}: {exc} (please report this)"
     finally:
         if session is not None:
+            _sweep(session, result)
             session.close()
         result.ended_at = time.time()
     try:
@@ -116,10 +117,20 @@ def collect_host(
     return result
 
 
+def _sweep(session: Session, result: HostResult) -> None:
+    """A last kill of this run's remote processes (a command may have left one in the background, or the run was
+    interrupted between two commands); through sudo when sudo works, so root-owned ones are seen too."""
+    if result.status in ("unreachable", "refused"):
+        return
+    note = kill_run(session, sudo=bool(result.sudo_available) and result.remote_uid != 0)
+    if note:
+        result.cleanup_note = note
+
+
 def summary(result: HostResult) -> str:
     """One line about a host for people: what worked, what did not, and why."""
     if result.error:
-        return result.error
+        return f"{result.error}; {result.cleanup_note}" if result.cleanup_note else result.error
     failed = result.failed_commands
     text = f"{len(result.commands) - len(failed)}/{len(result.commands)} commands ok in {result.ended_at - result.started_at:.1f} s"
     if failed:
@@ -128,4 +139,6 @@ def summary(result: HostResult) -> str:
         text += f"; clock offset {result.clock.offset_s:+.3f} s (+/- {result.clock.uncertainty_s * 1000:.1f} ms)"
     if result.sudo_note and result.sudo_available is False:
         text += f"; {result.sudo_note}"
+    if result.cleanup_note:
+        text += f"; {result.cleanup_note}"
     return text

@@ -2,7 +2,12 @@
 
 Plain specs stream stdout into their output file; clock specs take several readings through one
 running command; remote-file specs write into a mktemp -d folder on the host that is fetched over
-SFTP and always removed. A command-level failure is a result, never an exception.
+SFTP (or streamed with `cat` over an exec channel when the host's sshd has no SFTP subsystem) and always
+removed. A command-level failure is a result, never an exception.
+
+No remote process outlives its command: when a command does not end by itself (client deadline, byte cap,
+remote `timeout`, Ctrl-C, a broken channel), every process carrying the session's run id is killed over a
+separate exec channel (commands.kill_run_script), before its temp folder is removed.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import paramiko
 
 from diagnostics.probe.atomic_files import atomic_file
 from diagnostics.probe.clock import ClockOffset, best_clock_offset
-from diagnostics.probe.commands import MKTEMP, REMOVE_TEMP, TEMP_PREFIX, CommandSpec, remote_command_line
+from diagnostics.probe.commands import (
+    CAT_FILE, MKTEMP, REMOVE_TEMP, TEMP_PREFIX, CommandSpec, kill_run_spec, remote_command_line,
+)
 from diagnostics.probe.connect import Session
-from diagnostics.probe.execute import ExecOutcome, exec_bounded, exec_samples
+from diagnostics.probe.execute import Cancelled, ExecOutcome, exec_bounded, exec_samples
 from diagnostics.probe.manifest import STDERR_EXCERPT_CHARS, CommandResult
 
 CLIENT_GRACE_S = 10.0  # the client deadline trails the remote `timeout` (and its -k 5) by this much
@@ -54,16 +61,84 @@ def run_small(transport: paramiko.Transport, spec: CommandSpec, cancel: threadin
     return outcome, buffer.getvalue().decode("utf-8", errors="replace")
 
 
-def _run_to_file(transport: paramiko.Transport, spec: CommandSpec, line: str, folder: Path, cancel: threading.Event) -> tuple[ExecOutcome, Path]:
+def kill_run(session: Session, *, sudo: bool) -> str:
+    """Kill what is left of this session's remote processes; a few words for the manifest note ('' if nothing was)."""
+    transport = session.client.get_transport()
+    if transport is None or not transport.is_active():
+        return "remote processes may still run (connection lost)"
+    buffer = io.BytesIO()
+    spec = kill_run_spec(session.run_id)
+    try:
+        outcome = exec_bounded(transport, remote_command_line(spec, sudo=sudo), deadline_s=spec.timeout + CLIENT_GRACE_S,
+                               byte_cap=spec.byte_cap, sink=buffer)
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        return f"could not kill remote processes ({exc or type(exc).__name__})"
+    killed = buffer.getvalue().decode("utf-8", errors="replace").strip()
+    if outcome.rc != 0 or not killed.isdigit():
+        return f"could not kill remote processes ({stderr_excerpt(outcome.stderr) or f'exit status {outcome.rc}'})"
+    return f"{killed} remote process(es) left behind were killed" if killed != "0" else ""
+
+
+def _exec_and_clean(session: Session, line: str, *, spec: CommandSpec, sudo: bool, sink, cancel: threading.Event | None) -> tuple[ExecOutcome, str]:
+    """exec_bounded, then kill whatever the command left running unless it ended by itself: (outcome, note)."""
+    transport = session.client.get_transport()
+    try:
+        outcome = exec_bounded(transport, line, deadline_s=spec.timeout + CLIENT_GRACE_S, byte_cap=spec.byte_cap, sink=sink, cancel=cancel)
+    except BaseException:  # Cancelled (Ctrl-C), KeyboardInterrupt, a broken channel: the remote side runs on
+        kill_run(session, sudo=sudo)
+        raise
+    note = ""
+    if outcome.rc is None or outcome.rc in TIMEOUT_RCS:
+        note = kill_run(session, sudo=sudo)
+    return outcome, note
+
+
+def _run_to_file(session: Session, spec: CommandSpec, line: str, folder: Path, cancel: threading.Event, sudo: bool) -> tuple[ExecOutcome, Path, str]:
     path = folder / spec.output
     with atomic_file(path) as sink:
-        outcome = exec_bounded(transport, line, deadline_s=spec.timeout + CLIENT_GRACE_S, byte_cap=spec.byte_cap, sink=sink, cancel=cancel)
-    return outcome, path
+        outcome, note = _exec_and_clean(session, line, spec=spec, sudo=sudo, sink=sink, cancel=cancel)
+    return outcome, path, note
 
 
-def _fetch(session: Session, remote_path: str, local: Path, byte_cap: int, timeout_s: float) -> tuple[int, bool]:
-    """Copy a remote file over SFTP, at most byte_cap bytes; returns (bytes, truncated)."""
-    sftp = session.client.open_sftp()
+class NoSftp(Exception):
+    """The host's sshd refused the SFTP subsystem (hardened hosts leave `Subsystem sftp` out)."""
+
+
+def _fetch(session: Session, remote_path: str, local: Path, byte_cap: int, timeout_s: float, cancel: threading.Event) -> tuple[int, bool, str]:
+    """Copy a remote file, at most byte_cap bytes: over SFTP, else streamed by `cat` over an exec channel.
+
+    Returns (bytes, truncated, how). The same cap and the same atomic write hold on both ways.
+    """
+    try:
+        copied, truncated = _fetch_sftp(session, remote_path, local, byte_cap, timeout_s)
+        return copied, truncated, "fetched over SFTP"
+    except NoSftp:
+        pass
+    transport = session.client.get_transport()
+    with atomic_file(local) as sink:
+        outcome = exec_bounded(
+            transport, remote_command_line(CAT_FILE, sudo=False, args=(remote_path,)),
+            deadline_s=timeout_s, byte_cap=byte_cap, sink=sink, cancel=cancel,
+        )
+        if not outcome.truncated and outcome.rc != 0:
+            reason = stderr_excerpt(outcome.stderr) or ("timed out" if outcome.deadline_hit else f"exit status {outcome.rc}")
+            raise OSError(f"streaming over exec (no SFTP on the host) failed: {reason}")
+    return outcome.stdout_bytes, outcome.truncated, "streamed with cat over exec (the host's sshd offers no SFTP)"
+
+
+def _open_sftp(session: Session) -> paramiko.SFTPClient:
+    """SFTP, or NoSftp when the server refuses the subsystem (the channel closes at once; the transport stays up)."""
+    transport = session.client.get_transport()
+    try:
+        return session.client.open_sftp()
+    except (paramiko.SSHException, EOFError) as exc:
+        if transport is not None and transport.is_active():
+            raise NoSftp(str(exc)) from None
+        raise
+
+
+def _fetch_sftp(session: Session, remote_path: str, local: Path, byte_cap: int, timeout_s: float) -> tuple[int, bool]:
+    sftp = _open_sftp(session)
     try:
         sftp.get_channel().settimeout(timeout_s)
         copied = 0
@@ -90,10 +165,10 @@ def run_spec(session: Session, spec: CommandSpec, *, sudo: bool, folder: Path, c
     transport = session.client.get_transport()
     if spec.remote_file:
         return _run_remote_file_spec(session, spec, sudo=sudo, folder=folder, cancel=cancel)
-    line = remote_command_line(spec, sudo=sudo)
+    line = remote_command_line(spec, sudo=sudo, run_id=session.run_id)
     started = time.time()
     try:
-        outcome, path = _run_to_file(transport, spec, line, folder, cancel)
+        outcome, path, cleanup_note = _run_to_file(session, spec, line, folder, cancel, sudo)
     except (paramiko.SSHException, EOFError, OSError) as exc:
         if not transport.is_active():
             raise
@@ -117,20 +192,27 @@ def run_spec(session: Session, spec: CommandSpec, *, sudo: bool, folder: Path, c
         stderr_excerpt=stderr_excerpt(outcome.stderr),
         output=output,
         sudo=sudo,
+        note=cleanup_note or None,
     )
 
 
 def run_clock_spec(session: Session, spec: CommandSpec, *, folder: Path) -> tuple[CommandResult, ClockOffset | None]:
     """Take spec.clock_samples readings through one running command; keep them in the output file."""
     transport = session.client.get_transport()
-    line = remote_command_line(spec, sudo=False)
+    line = remote_command_line(spec, sudo=False, run_id=session.run_id)
     started = time.time()
     try:
         samples, outcome = exec_samples(transport, line, count=spec.clock_samples, deadline_s=spec.timeout + CLIENT_GRACE_S, byte_cap=spec.byte_cap)
     except (paramiko.SSHException, EOFError, OSError) as exc:
+        kill_run(session, sudo=False)
         if not transport.is_active():
             raise
         return _error_result(spec, line, False, started, f"could not run: {exc}"), None
+    except BaseException:
+        kill_run(session, sudo=False)
+        raise
+    if outcome.rc is None:  # stopped by the client deadline or cap: its `date` loop may still run
+        kill_run(session, sudo=False)
     with atomic_file(folder / spec.output) as sink:
         sink.write("".join(f"{sample.text}\n" for sample in samples).encode("utf-8"))
     clock = best_clock_offset([(sample.sent_at, sample.received_at, sample.text) for sample in samples])
@@ -160,27 +242,32 @@ def _run_remote_file_spec(session: Session, spec: CommandSpec, *, sudo: bool, fo
     transport = session.client.get_transport()
     started = time.time()
     line = remote_command_line(spec, sudo=sudo, args=("$TMP",))
-    made, text = run_small(transport, MKTEMP, cancel)
+    # not interruptible (10 s at most): a folder made but never named to us could not be removed
+    made, text = run_small(transport, MKTEMP, threading.Event())
     remote_dir = text.strip()
     if made.rc != 0 or not _is_our_temp_dir(remote_dir):
         return _error_result(spec, line, sudo, started, f"mktemp failed: {stderr_excerpt(made.stderr) or remote_dir}")
     remote_path = f"{remote_dir}/{spec.output}"
-    line = remote_command_line(spec, sudo=sudo, args=(remote_dir,))
+    line = remote_command_line(spec, sudo=sudo, args=(remote_dir,), run_id=session.run_id)
     note = f"nothing fetched from {remote_path}"
     try:
-        outcome = exec_bounded(transport, line, deadline_s=spec.timeout + CLIENT_GRACE_S, byte_cap=spec.byte_cap, sink=None, cancel=cancel)
+        if cancel.is_set():
+            raise Cancelled()
+        outcome, cleanup_note = _exec_and_clean(session, line, spec=spec, sudo=sudo, sink=None, cancel=cancel)
         status, timed_out = _status(outcome, spec)
         fetched, truncated, output = 0, False, None
         if status == "ok":
             try:
-                fetched, truncated = _fetch(session, remote_path, folder / spec.output, spec.byte_cap, spec.timeout + CLIENT_GRACE_S)
+                fetched, truncated, how = _fetch(session, remote_path, folder / spec.output, spec.byte_cap, spec.timeout + CLIENT_GRACE_S, cancel)
                 output = spec.output
                 status = "truncated" if truncated else "ok"
-                note = f"output written on the host to {remote_path}, fetched over SFTP"
+                note = f"output written on the host to {remote_path}, {how}"
             except (OSError, paramiko.SSHException, EOFError) as exc:
                 if not transport.is_active():
                     raise
-                status, note = "error", f"SFTP fetch of {remote_path} failed: {exc}"
+                status, note = "error", f"fetch of {remote_path} failed: {exc}"
+        if cleanup_note:
+            note = f"{note}, {cleanup_note}"
     finally:
         note = f"{note}, {_remove_remote_dir(transport, remote_dir)}"
     return CommandResult(

@@ -7,6 +7,7 @@ tests that need a slow or noisy command pass their own spec through ProbeOptions
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 
@@ -53,13 +54,20 @@ class CommandSpec:
     clock_samples: int = 0
 
 
-def remote_command_line(spec: CommandSpec, *, sudo: bool, args: tuple[str, ...] = ()) -> str:
-    """The exact line sent to the host: [sudo -n --] timeout ... env LC_ALL=C sh -c SCRIPT csdiag ARGS.
+RUN_VARIABLE = "CSDIAG_RUN"
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
-    `sudo -n` never prompts; `timeout` sits inside sudo so the root process is the one it kills;
-    LC_ALL=C keeps the output in the English the parsers expect.
+
+def remote_command_line(spec: CommandSpec, *, sudo: bool, args: tuple[str, ...] = (), run_id: str | None = None) -> str:
+    """The exact line sent to the host: [sudo -n --] timeout ... env LC_ALL=C [CSDIAG_RUN=ID] sh -c SCRIPT csdiag ARGS.
+
+    `sudo -n` never prompts; `timeout` sits inside sudo so the root process is the one it kills, and runs the
+    command in its own process group; LC_ALL=C keeps the output in the English the parsers expect.
+    CSDIAG_RUN marks every process the command starts, whatever process group or session it moves to, so
+    `kill_run_script` can find and kill them all when the probe stops early (see kill_run_script).
     """
-    parts = ["timeout", "-s", spec.stop_signal, "-k", "5", str(spec.timeout), "env", "LC_ALL=C", "sh", "-c", spec.script, "csdiag", *args]
+    marker = [f"{RUN_VARIABLE}={_checked_run_id(run_id)}"] if run_id is not None else []
+    parts = ["timeout", "-s", spec.stop_signal, "-k", "5", str(spec.timeout), "env", "LC_ALL=C", *marker, "sh", "-c", spec.script, "csdiag", *args]
     if sudo:
         parts = ["sudo", "-n", "--", *parts]
     return " ".join(shlex.quote(part) for part in parts)
@@ -172,9 +180,38 @@ def standard_commands(
     return tuple(specs)
 
 
+def _checked_run_id(run_id: str) -> str:
+    if not _RUN_ID.match(run_id):
+        raise ValueError(f"bad run id {run_id!r}")
+    return run_id
+
+
+def kill_run_script(run_id: str) -> str:
+    """Kill every process whose environment carries CSDIAG_RUN=<run_id>, in up to 3 sweeps (a fork may race one).
+
+    The environment is inherited by every descendant, also by one that left the process group (setsid, a
+    daemon) or ignores SIGTERM, so this reaches what `kill -- -PGID` and the remote `timeout` miss. This
+    script's own process has the id only in its arguments, never in its environment, so it never matches itself.
+    A non-root login can only read (and kill) its own processes' environments: root-owned commands are swept
+    through `sudo -n` (see remote_command_line).
+    """
+    pattern = f"{RUN_VARIABLE}={_checked_run_id(run_id)}"
+    return (
+        "n=0; for sweep in 1 2 3; do "
+        f"pids=$(grep -lzx {shlex.quote(pattern)} /proc/[0-9]*/environ 2>/dev/null | sed -n 's,^/proc/\\([0-9]*\\)/environ$,\\1,p'); "
+        "[ -n \"$pids\" ] || break; kill -KILL $pids 2>/dev/null; n=$((n + $(echo $pids | wc -w))); sleep 0.1; done; echo \"$n\""
+    )
+
+
 # Helper commands the runner itself needs, also read-only (rm only removes our own mktemp file).
 WHOAMI = CommandSpec(name="whoami", script="id -u", output="", timeout=10, byte_cap=64)
 SUDO_CHECK = CommandSpec(name="sudo_check", script="sudo -n true", output="", timeout=10, byte_cap=4096)
 TEMP_PREFIX = "csdiag-probe."
 MKTEMP = CommandSpec(name="mktemp", script=f"mktemp -d -t {TEMP_PREFIX}XXXXXXXXXX", output="", timeout=10, byte_cap=4096)
 REMOVE_TEMP = CommandSpec(name="remove_temp", script='rm -rf -- "$1"', output="", timeout=10, byte_cap=4096)
+# Streams one file (our own temp output) when the host's sshd offers no SFTP subsystem; bounded by the caller's cap.
+CAT_FILE = CommandSpec(name="cat_file", script='exec cat -- "$1"', output="", timeout=120)
+
+
+def kill_run_spec(run_id: str) -> CommandSpec:
+    return CommandSpec(name="kill_run", script=kill_run_script(run_id), output="", timeout=15, byte_cap=4096)

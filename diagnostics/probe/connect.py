@@ -7,6 +7,7 @@ Every failure becomes a ConnectFailed carrying one line for the user and a statu
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from diagnostics.probe.hostkeys import (
     fingerprint,
     load_known_hosts,
 )
-from diagnostics.probe.options import ProbeOptions, Target, parse_target
+from diagnostics.probe.options import ProbeOptions, Target
 
 # paramiko logs transport failures (with tracebacks) at ERROR; unhandled, Python's last-resort handler
 # would print them on stderr. Every failure already reaches the user as one ConnectFailed line.
@@ -35,7 +36,11 @@ class ConnectFailed(Exception):
 
 @dataclass(slots=True)
 class Session:
-    """An authenticated connection; close() also closes the jump host's connection."""
+    """An authenticated connection; close() also closes the jump host's connection.
+
+    run_id marks every remote process this session starts (commands.remote_command_line), so that they can be
+    found and killed when the probe stops early (commands.kill_run_script).
+    """
 
     client: paramiko.SSHClient
     target: Target
@@ -43,6 +48,7 @@ class Session:
     host_key_fingerprint: str
     accepted_new_key: bool = False
     via: list[paramiko.SSHClient] = field(default_factory=list)
+    run_id: str = field(default_factory=lambda: f"csdiag-{secrets.token_hex(8)}")
 
     def close(self) -> None:
         for client in [self.client, *self.via]:
@@ -83,8 +89,8 @@ def _connect_client(
         port=target.port,
         username=target.user,
         password=password,
-        key_filename=str(options.identity) if options.identity else None,
-        look_for_keys=options.identity is None,
+        key_filename=[str(path) for path in _identity(target, options)] or None,
+        look_for_keys=not _identity(target, options),
         allow_agent=options.use_agent,
         timeout=options.connect_timeout,
         banner_timeout=options.connect_timeout,
@@ -92,6 +98,11 @@ def _connect_client(
         channel_timeout=options.connect_timeout,
         sock=sock,
     )
+
+
+def _identity(target: Target, options: ProbeOptions) -> tuple:
+    """The target's own key files (resolved from --identity or its ssh config entry), else --identity."""
+    return target.identity or ((options.identity,) if options.identity else ())
 
 
 def _connect_one(target: Target, options: ProbeOptions, sock: paramiko.Channel | None, password_box: dict) -> Session:
@@ -127,7 +138,7 @@ def _connect_one(target: Target, options: ProbeOptions, sock: paramiko.Channel |
         raise ConnectFailed("refused", f"{name}: {changed_key_message(exc.key, exc.expected_key, options.known_hosts)}") from None
     except paramiko.PasswordRequiredException:
         client.close()
-        key = options.identity or "a key in ~/.ssh"
+        key = ", ".join(map(str, _identity(target, options))) or "a key in ~/.ssh"
         raise ConnectFailed("refused", f"{name}: {key} is encrypted; load it into ssh-agent (or pass its passphrase as CSDIAG_SSH_PASSWORD)") from None
     except paramiko.AuthenticationException as exc:
         client.close()
@@ -163,15 +174,12 @@ def _ask_password(target: Target, options: ProbeOptions, password_box: dict) -> 
 
 
 def open_session(target: Target, options: ProbeOptions, password_box: dict) -> Session:
-    """Connect to target, through options.jump when given (an SSH direct-tcpip channel, like ssh -J)."""
-    if not options.jump:
+    """Connect to target, through its jump hosts when it has any (SSH direct-tcpip channels, like ssh -J)."""
+    if target.jump is None:
         return _connect_one(target, options, None, password_box)
+    jump_target = target.jump
     try:
-        jump_target = parse_target(options.jump, options.user, options.port)
-    except ValueError as exc:
-        raise ConnectFailed("unreachable", f"{target.label}: {exc}") from None
-    try:
-        jump = _connect_one(jump_target, options, None, password_box)
+        jump = open_session(jump_target, options, password_box)
     except ConnectFailed as exc:
         raise ConnectFailed(exc.status, f"{target.label}: jump host failed: {exc}") from None
     try:
@@ -186,5 +194,5 @@ def open_session(target: Target, options: ProbeOptions, password_box: dict) -> S
     except ConnectFailed:
         jump.close()
         raise
-    session.via.append(jump.client)
+    session.via.extend([jump.client, *jump.via])
     return session

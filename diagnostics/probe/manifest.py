@@ -120,6 +120,7 @@ class HostResult:
     sudo_note: str | None = None
     since_seconds: int | None = None
     commands: list[CommandResult] = field(default_factory=list)
+    cleanup_note: str | None = None  # what the final sweep of remote processes found (None: nothing was left)
 
     @property
     def failed_commands(self) -> list[CommandResult]:
@@ -144,6 +145,7 @@ class HostResult:
             "sudo": {"available": self.sudo_available, "note": self.sudo_note},
             "since_seconds": self.since_seconds,
             "commands": [command.to_json() for command in self.commands],
+            "cleanup": self.cleanup_note,
         }
 
 

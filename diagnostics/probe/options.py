@@ -9,6 +9,8 @@ from typing import Callable
 
 from diagnostics.probe.commands import CommandSpec
 
+DEFAULT_USER = "root"
+DEFAULT_PORT = 22
 DEFAULT_SINCE_SECONDS = 6 * 3600
 DEFAULT_PARALLEL = 8
 PASSWORD_ENV = "CSDIAG_SSH_PASSWORD"
@@ -30,32 +32,45 @@ def parse_since(text: str) -> int:
 
 @dataclass(slots=True, frozen=True)
 class Target:
-    """One host to probe, as given on the command line: [user@]host[:port] or [user@][v6addr]:port."""
+    """One host to probe, as given on the command line: [user@]host[:port] or [user@][v6addr]:port.
+
+    `host` is the address connected to; `name` the alias typed when ~/.ssh/config turned it into another HostName.
+    `identity` and `jump` are this host's own (from --identity/--jump or its ssh config entry); a jump is itself a
+    Target, reached first (through its own jump, if any).
+    """
 
     host: str
     port: int
     user: str
     explicit_port: bool = False
+    name: str | None = None
+    identity: tuple[Path, ...] = ()
+    jump: "Target | None" = None
+    explicit_user: bool = False
 
     @property
     def label(self) -> str:
-        """The name shown to people and used for the output folder."""
-        return f"{self.host}:{self.port}" if self.explicit_port else self.host
+        """The name shown to people and used for the output folder: the alias typed, else the address."""
+        shown = self.name or self.host
+        return f"{shown}:{self.port}" if self.explicit_port else shown
 
 
-_TARGET = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:@\s\[\]]+))(?::(?P<port>\d{1,5}))?$")
+# No control characters anywhere: they are never part of a user or host name, and printed raw in the host's label
+# they would drive the operator's terminal.
+_TARGET = re.compile(r"^(?:(?P<user>[^@\s\x00-\x1f\x7f-\x9f]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:@\s\[\]\x00-\x1f\x7f-\x9f]+))(?::(?P<port>\d{1,5}))?$")
 
 
 def parse_target(text: str, default_user: str, default_port: int) -> Target:
     """'root@kvm01:2222' -> Target('kvm01', 2222, 'root'); raises ValueError on anything else."""
-    match = _TARGET.match(text.strip())
+    match = _TARGET.fullmatch(text.strip())
     if not match:
         raise ValueError(f"cannot read host {text!r}: use [user@]host[:port]")
     port = int(match.group("port")) if match.group("port") else default_port
     if not 0 < port < 65536:
         raise ValueError(f"port of {text!r} is out of range")
     host = match.group("v6") or match.group("host")
-    return Target(host=host, port=port, user=match.group("user") or default_user, explicit_port=bool(match.group("port")))
+    return Target(host=host, port=port, user=match.group("user") or default_user, explicit_port=bool(match.group("port")),
+                  explicit_user=bool(match.group("user")))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -64,12 +79,15 @@ class ProbeOptions:
 
     `commands` replaces the standard allow-list (tests add a slow or noisy spec this way; the CLI never does).
     `password` comes from CSDIAG_SSH_PASSWORD or `password_prompt` (a getpass wrapper), never from argv.
+    user/port/identity/jump are the flags: None when not given, so that ~/.ssh/config (`ssh_config`, None: read
+    no config) can fill them per host before the defaults (root, 22) do.
     """
 
-    user: str = "root"
-    port: int = 22
+    user: str | None = None
+    port: int | None = None
     identity: Path | None = None
     jump: str | None = None
+    ssh_config: Path | None = None
     known_hosts: Path = field(default_factory=lambda: Path.home() / ".ssh" / "known_hosts")
     accept_new_host_key: bool = False
     sudo: bool = False

@@ -12,7 +12,8 @@ from pathlib import Path
 from diagnostics.probe.atomic_files import write_json_atomic
 from diagnostics.probe.collect import Progress, collect_host, specs_for
 from diagnostics.probe.manifest import MANIFEST, HostResult, run_manifest
-from diagnostics.probe.options import ProbeOptions, Target, parse_target
+from diagnostics.probe.options import ProbeOptions, Target
+from diagnostics.probe.ssh_config import load_ssh_config, resolve_target
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -38,8 +39,9 @@ def folder_names(targets: list[Target]) -> list[str]:
 
 
 def resolve_targets(hosts: list[str], options: ProbeOptions) -> list[Target]:
-    """Parse every HOST argument; raises ValueError naming the first bad one."""
-    return [parse_target(host, options.user, options.port) for host in hosts]
+    """Parse every HOST argument, filled in from options.ssh_config; raises ValueError naming the first bad one."""
+    config = load_ssh_config(options.ssh_config) if options.ssh_config is not None else None
+    return [resolve_target(host, options, config) for host in hosts]
 
 
 def run_settings(options: ProbeOptions) -> dict:
@@ -49,6 +51,7 @@ def run_settings(options: ProbeOptions) -> dict:
         "port": options.port,
         "identity": str(options.identity) if options.identity else None,
         "jump": options.jump,
+        "ssh_config": str(options.ssh_config) if options.ssh_config else None,
         "known_hosts": str(options.known_hosts),
         "accept_new_host_key": options.accept_new_host_key,
         "sudo": options.sudo,

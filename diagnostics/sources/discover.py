@@ -25,7 +25,7 @@ _QUOTE_OR_LINK_RE = re.compile(r"^\s{0,3}>|\]\(https?://")
 @dataclass(slots=True)
 class Input:
     path: str
-    kind: str  # log | host | capture | probe | api | skipped
+    kind: str  # log | host | capture | probe | api (snapshot folder) | api_text (pasted answers, cmk output) | skipped
     host: str | None = None
     detail: str | None = None  # host evidence kind, why skipped, ...
     origin: str | None = None  # the bundle/sosreport it came from
@@ -89,6 +89,10 @@ def _classify(head: bytes) -> tuple[str, str | None]:
         kind = detect_kind(text)
         if kind:
             return "host", kind
+    from diagnostics.api import looks_like_api_text
+
+    if looks_like_api_text(text):
+        return "api_text", "CloudStack API answers (JSON or cmk output)"
     return "unknown", "no CloudStack log records or known command output in the first 64 KiB"
 
 

@@ -145,7 +145,7 @@ def default_data() -> dict[str, Any]:
 
 @dataclass
 class Fault:
-    kind: str  # api_error | stall | cut | bad_json | http_only
+    kind: str  # api_error | echo | stall | cut | bad_json | http_only
     code: int = 530
     text: str = "internal error"
 
@@ -162,8 +162,8 @@ class ServerState:
 
 def _filter(command: str, items: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
     """The few server-side filters the tests rely on, with CloudStack's semantics."""
-    if "id" in params:
-        items = [i for i in items if i.get("id") == params["id"]]
+    if "id" in params:  # 2.2 servers have numeric ids: compared as the text of the query
+        items = [i for i in items if str(i.get("id")) == params["id"]]
     if command == "listVirtualMachines" and "name" in params:  # substring match, as the API documents
         items = [i for i in items if params["name"] in i.get("name", "")]
     if command == "listConfigurations" and "name" in params:
@@ -218,6 +218,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = state.faults.get(command)
         if fault and fault.kind == "api_error":
             return self._error(command, fault.code, fault.text)
+        if fault and fault.kind == "echo":  # as some proxies and old servers do: the signed query in the error text
+            return self._error(command, fault.code, f"{fault.text} {self.path}")
         if fault and fault.kind == "stall":
             state.release.wait(10)
             return

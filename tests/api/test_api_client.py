@@ -123,3 +123,17 @@ def test_requests_expire_so_a_clock_far_behind_the_server_is_refused(cloudstack:
         late.call("listHosts")
     assert err.value.kind == "auth"
     assert client_for(cloudstack).call("listHosts").http_status == 200  # the same keys with a right clock
+
+
+@pytest.mark.parametrize("echoed", [
+    "/client/api?apiKey={key}&command=listHosts&signature={sig}&response=json",
+    "url=%2Fclient%2Fapi%3FapiKey%3D{key}%26signature%3D{sig}%26response%3Djson",  # URL-encoded once
+    "Invalid request sessionkey={sig} for apikey={key}",
+])
+def test_a_signed_query_echoed_in_any_form_is_scrubbed_from_error_texts(echoed: str) -> None:
+    from diagnostics.api.client import scrub
+
+    signature = "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA%3D%3D"
+    text = scrub(echoed.format(key=API_KEY, sig=signature))
+    assert API_KEY not in text and signature not in text and "Zm9vYmFy" not in text
+    assert "REDACTED" in text

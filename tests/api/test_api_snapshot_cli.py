@@ -20,11 +20,17 @@ READ_ONLY = {"listVirtualMachines", "listServiceOfferings", "listHosts", "listCa
              "listResourceLimits", "listAccounts", "listAsyncJobs", "queryAsyncJobResult"}
 
 
+PLAIN_HTTP = "plain http: the apiKey and a signature valid for 10 minutes travel unencrypted"
+
+
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr; the plain-http warning (checked on its own below) is taken out of stderr."""
     with pytest.raises(SystemExit) as done:
         main(["api-snapshot", *argv])
     out, err = capsys.readouterr()
-    return int(done.value.code or 0), out, err
+    lines = err.splitlines(keepends=True)
+    assert sum(PLAIN_HTTP in line for line in lines) <= 1
+    return int(done.value.code or 0), out, "".join(line for line in lines if PLAIN_HTTP not in line)
 
 
 def all_text(folder: Path) -> str:
@@ -180,3 +186,109 @@ def test_no_credentials_anywhere_is_one_line_from_the_installed_command(api_env:
     assert done.stderr.splitlines() == [
         f"csdiag: no credentials: {api_env}/.cmk/config does not exist and CLOUDSTACK_KEY/CLOUDSTACK_SECRET "
         "are not set (configure cmk or export them)"]
+
+
+def test_a_plain_http_endpoint_is_warned_about_and_https_is_not(cloudstack: FakeManagementServer,
+                                                                tls_cloudstack: FakeManagementServer, api_env: Path,
+                                                                tmp_path: Path, self_signed: tuple[Path, Path],
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    write_cmk_config(api_env, cloudstack.url)
+    with pytest.raises(SystemExit):
+        main(["api-snapshot", "--out", str(tmp_path / "plain")])
+    _, err = capsys.readouterr()
+    assert err == f"csdiag: {cloudstack.url}: {PLAIN_HTTP} and the answers can be altered on the way; use https\n"
+    write_cmk_config(api_env, tls_cloudstack.url)
+    with pytest.raises(SystemExit):
+        main(["api-snapshot", "--ca-file", str(self_signed[0]), "--out", str(tmp_path / "tls")])
+    assert capsys.readouterr().err == ""
+
+
+def drip_server(interval_s: float) -> tuple[socket.socket, "threading.Event"]:
+    """A loopback server that answers every connection with a status line, then one header line every interval_s,
+    forever: each read returns quickly, so only a deadline on the whole request can end it."""
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip(peer: socket.socket) -> None:
+        with peer:
+            peer.recv(65536)
+            peer.sendall(b"HTTP/1.1 200 OK\r\n")
+            n = 0
+            while not stop.wait(interval_s):
+                n += 1
+                try:
+                    peer.sendall(f"X-Drip-{n}: {n}\r\n".encode())
+                except OSError:
+                    return
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                peer, _ = server.accept()
+            except OSError:
+                continue
+            threading.Thread(target=drip, args=(peer,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server, stop
+
+
+def test_a_server_dripping_header_lines_cannot_keep_a_5s_run_going(api_env: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    server, stop = drip_server(1.5)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/client/api"
+    monkeypatch.setenv("CLOUDSTACK_KEY", API_KEY)
+    monkeypatch.setenv("CLOUDSTACK_SECRET", SECRET_KEY)
+    try:
+        started = time.monotonic()
+        code, _, stderr = run(["--url", url, "--timeout", "5", "--vm", "web01", "--out", str(tmp_path / "s")], capsys)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        server.close()
+    assert code == 3 and 4.9 <= elapsed < 7.5
+    assert stderr == f"csdiag: listVirtualMachines: no complete answer from {url} within 5s; nothing written\n"
+
+
+def test_cmk_timeout_setting_is_the_deadline_unless_timeout_is_given(api_env: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    server, stop = drip_server(0.5)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/client/api"
+    try:
+        config = write_cmk_config(api_env, url)
+        config.write_text(config.read_text().replace("timeout = 1800\n", "timeout = 2\n"))
+        started = time.monotonic()
+        code, _, stderr = run(["--out", str(tmp_path / "a")], capsys)
+        assert code == 3 and 1.9 <= time.monotonic() - started < 4
+        assert "within 2s" in stderr
+        started = time.monotonic()
+        code, _, stderr = run(["--timeout", "1", "--out", str(tmp_path / "b")], capsys)
+        assert code == 3 and 0.9 <= time.monotonic() - started < 3 and "within 1s" in stderr
+    finally:
+        stop.set()
+        server.close()
+
+
+def test_a_server_error_echoing_the_signed_query_is_shown_redacted(cloudstack: FakeManagementServer,
+                                                                   api_env: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    cloudstack.state.faults["listCapacity"] = Fault("echo", 431, "Unable to execute API command \x1b[2J\x1b]0;pwn\x07"
+                                                    "listcapacity due to invalid value. Request:")
+    write_cmk_config(api_env, cloudstack.url)
+    out = tmp_path / "snap"
+    code, _, stderr = run(["--vm", "web01", "--out", str(out)], capsys)
+    signed = next(path for path in cloudstack.state.raw_paths if "command=listCapacity" in path)
+    signature = signed.split("signature=", 1)[1].split("&", 1)[0]
+    assert code == 3 and "listCapacity: 431 bad parameter: Unable to execute API command" in stderr
+    assert "apiKey=***REDACTED" in stderr and "signature=***REDACTED" in stderr
+    for secret in (API_KEY, signature, SECRET_KEY):
+        assert secret not in stderr and secret not in all_text(out)
+    assert "\x1b" not in stderr and "\\x1b[2J" in stderr  # the server's escape sequences are shown, not obeyed

@@ -75,17 +75,18 @@ class SshdFactory:
         self.authorized_keys = authorized_keys
         self.started: list[Sshd] = []
 
-    def start(self, address: str = "127.0.0.1") -> Sshd:
-        """Start one sshd; a port taken between picking and binding it costs a retry, not the test."""
+    def start(self, address: str = "127.0.0.1", *, sftp: bool = True, extra: tuple[str, ...] = ()) -> Sshd:
+        """Start one sshd (sftp=False: no `Subsystem sftp`, as on hardened hosts; `extra`: more sshd_config lines);
+        a port taken between picking and binding it costs a retry, not the test."""
         assert address.startswith("127."), "tests talk to loopback only"
         for _ in range(3):
             try:
-                return self._start_once(address)
+                return self._start_once(address, sftp, extra)
             except PortTaken:
                 continue
         raise RuntimeError(f"no free port for sshd on {address} after 3 tries")
 
-    def _start_once(self, address: str) -> Sshd:
+    def _start_once(self, address: str, sftp: bool, extra: tuple[str, ...]) -> Sshd:
         folder = Path(tempfile.mkdtemp(prefix="sshd-", dir=self.root))
         folder.chmod(0o755)
         host_key = keygen(folder / "hostkey")
@@ -107,7 +108,8 @@ class SshdFactory:
                     "MaxSessions 64",
                     "MaxStartups 64:30:128",
                     "LogLevel VERBOSE",
-                    "Subsystem sftp internal-sftp",
+                    *(["Subsystem sftp internal-sftp"] if sftp else []),
+                    *extra,
                     "",
                 ]
             )

@@ -37,7 +37,7 @@ def test_dry_run_prints_every_remote_line_and_connects_nowhere(sshd, tmp_path):
     lines = run.stdout.splitlines()
     assert f"# root@127.0.0.1:{sshd.port} (host key checked against" in lines[0]
     assert any(line.startswith("# admin@127.0.0.1:2 ") for line in lines)
-    assert "free_b: timeout -s TERM -k 5 20 env LC_ALL=C sh -c 'free -b' csdiag > free-b.txt" in lines
+    assert "free_b: timeout -s TERM -k 5 20 env LC_ALL=C CSDIAG_RUN=RUN_ID sh -c 'free -b' csdiag > free-b.txt" in lines
     assert any("$(( $(date +%s) - 7200 ))" in line for line in lines)  # --since 2h reaches the agent.log filter
     assert any("tcpdump -i any -s 128" in line and "timeout -s INT -k 5 5 " in line for line in lines)
     assert any(line.startswith("capture_8250: sftp get TMP/capture-8250.pcap -> capture-8250.pcap") for line in lines)

@@ -37,7 +37,8 @@ def test_targets(text, host, port, user, label):
     assert (target.host, target.port, target.user, target.label) == (host, port, user, label)
 
 
-@pytest.mark.parametrize("text", ["", "a b", "host:99999", "host:0", "user@", "@host", "host:port", "a:b:c"])
+@pytest.mark.parametrize("text", ["", "a b", "host:99999", "host:0", "user@", "@host", "host:port", "a:b:c",
+                                  "kvm\x1b[2J", "ro\x07ot@kvm01", "kvm\u009b31m", "kvm\x0001"])
 def test_bad_targets_raise(text):
     with pytest.raises(ValueError):
         parse_target(text, "root", 22)
