@@ -22,9 +22,10 @@ _ORDER = {ext: i for i, ext in enumerate(EXTRACTORS)}
 TRACE_LINES = 60  # how deep into a stack trace extractors look
 
 
-def extract_record(rec: Record, ctx: ExtractContext) -> list[Fact]:
-    """All facts of one record: the keywords found pick the extractors, which run in registration order."""
-    chosen = {ext for i in found_in(rec.message) for ext in EXTRACTORS_OF[i]}
+def extract_record(rec: Record, ctx: ExtractContext, in_message: set[int] | None = None) -> list[Fact]:
+    """All facts of one record: the keywords found pick the extractors, which run in registration order.
+    `in_message`: the keywords of a one-line record's message, when the caller's search already found them."""
+    chosen = {ext for i in (found_in(rec.message) if in_message is None else in_message) for ext in EXTRACTORS_OF[i]}
     if rec.extra:
         trace = "\n".join(rec.extra[:TRACE_LINES])
         chosen.update(ext for i in found_in(trace) for ext in EXTRACTORS_OF[i] if ext.in_trace)
@@ -41,11 +42,16 @@ def extract_record(rec: Record, ctx: ExtractContext) -> list[Fact]:
 NOT_RECORDS = ("orphan", "unparsed")  # lines that are no log record: no facts
 
 
-def record_facts(rec: Record, ctx: ExtractContext) -> list[Fact]:
-    """Every fact of one record: its extractors' facts, then its log_record fact (if anything may look at it)."""
+def record_facts(rec: Record, ctx: ExtractContext, maybe_generic: bool = True, in_message: set[int] | None = None) -> list[Fact]:
+    """Every fact of one record: its extractors' facts, then its log_record fact (if anything may look at it).
+    `maybe_generic=False`: the caller searched the record for everything that can make a log_record fact (a loud
+    level field, an exception suffix, an interest literal; facts.block_search.GENERIC) and found none.
+    `in_message`: see extract_record (the fast filter's hits, so the record is not searched twice)."""
     if rec.fmt in NOT_RECORDS:
         return []
-    out = extract_record(rec, ctx)
+    out = extract_record(rec, ctx, in_message)
+    if not maybe_generic:
+        return out
     generic = log_record_of(rec, ctx.interest if ctx.interest is not None else default_interest())
     if generic is not None:
         out.append(generic)

@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from diagnostics.facts import NOT_RECORDS, record_facts
-from diagnostics.facts.block_search import BlockSearch
+from diagnostics.facts.block_search import GENERIC, NOT_A_RECORD, BlockSearch
+from diagnostics.facts.keywords import KEYWORD_BYTES
 from diagnostics.facts.registry import FLUSHERS, ExtractContext
 from diagnostics.logs.interest import Interest
 from diagnostics.logs.reader import LogStats, ReadOptions, _Assembler
@@ -30,19 +31,26 @@ from diagnostics.sources.files import MAX_LINE, _read_error, display_name
 
 CHUNK = 4 << 20  # small enough that the passes over a block (Hyperscan, pings, newlines, records) share the CPU cache
 _DATE = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
+# What header.HEADER_RE requires of a line (all after the logger is optional there), in bytes: a line it matches
+# is a header for the builder too (the converse need not hold; those lines get the builder's own test).
+_HEADER_PREFIX = re.compile(rb"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?[ \t]+(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)"
+                            rb"[ \t]+\[[^\]\n]*\]")
 _MONTH_INITIALS = frozenset(b"ADFJMNOS")  # a classic syslog stamp starts with a month name
 _ORIGIN = re.compile(rb"\[?[A-Za-z][\w.-]{0,62}\]?:?[ \t]+\d{4}-\d\d-\d\d[ T]\d\d:")  # header.ORIGIN_RE, in bytes
 RECORD_CAP = 64 << 20  # a record longer than this (MAX_CONTINUATION lines of over 12 KiB) is read in pieces
 
 
 def _starts_record(buf, pos: int, limit: int) -> bool:
-    """Does the line at `pos` start a record for the builder? A cheap byte test first, the grammar when it may."""
+    """Does the line at `pos` start a record for the builder? Cheap byte tests first, the builder's own test when
+    they cannot tell."""
     if pos >= limit:
         return False
     c = buf[pos]
     if 0x30 <= c <= 0x39:
         if _DATE.match(buf, pos, limit) is None:
             return False
+        if _HEADER_PREFIX.match(buf, pos, limit) is not None:
+            return True
     elif c not in _MONTH_INITIALS and _ORIGIN.match(buf, pos, limit) is None:
         return False
     end = buf.find(b"\n", pos, min(limit, pos + MAX_LINE))
@@ -206,31 +214,52 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
         rec = _parse(buf, lastline, limit, 0, asm)
         if rec is not None and rec.ts is not None:
             stats.last_ts = rec.ts
-    ends = sorted(end for _index, end in search.hits(buf, view, limit, ctx.scan_seen))
+    hits = sorted((end, index) for index, end in search.hits(buf, view, limit, ctx.scan_seen))
     counted_to, lineno = 0, line_base
-    record_end = floor
     layouts = stats.layouts
-    for end in ends:
+    ranges: list[tuple[int, int, list]] = []  # (start, end, [(keyword index, hit end), ...])
+    record_end = floor
+    for end, index in hits:
         at = end - 1
-        if at < record_end or at >= limit:
+        if at < record_end:
+            if ranges:  # else: in the head fed line by line above
+                ranges[-1][2].append((index, end))
             continue
         start = _record_start(buf, at, record_end, limit)
         record_end = _record_end(buf, start, limit)
+        ranges.append((start, record_end, [(index, end)]))
+    for start, stop, found in ranges:
         lineno += buf.count(b"\n", counted_to, start)
         counted_to = start
-        rec = _parse(buf, start, record_end, lineno, asm)
+        rec = _parse(buf, start, stop, lineno, asm)
         if rec is None or rec.fmt in NOT_RECORDS:
             continue
         layouts[rec.fmt] += 1
         side = side_of_record(rec)
         if side is not None:
             stats.side_votes[side] += 1
-        produced = record_facts(rec, ctx)
+        generic = any(index == GENERIC for index, _ in found)
+        produced = record_facts(rec, ctx, generic, _message_keywords(rec, buf, start, stop, found))
         if produced:
             yield from produced
     newlines = lineno - line_base + buf.count(b"\n", counted_to, limit)
     stats.records += search.records(buf, limit, newlines)
     return newlines
+
+
+def _message_keywords(rec, buf, start: int, stop: int, found: list) -> set[int] | None:
+    """The keywords in a one-line record's message, from the block's hits (None: let the record be searched).
+    A hit counts where the keyword lies wholly in the message, as a search of `rec.message` would find it."""
+    if rec.extra or stop - start > MAX_LINE:
+        return None
+    line = rec.message
+    if "\ufffd" in line:  # replaced bytes: character and byte offsets part ways
+        return None
+    end_of_line = stop - 1 if buf[stop - 1] == 0x0A else stop
+    if end_of_line > start and buf[end_of_line - 1] == 0x0D:
+        end_of_line -= 1
+    message_start = end_of_line - len(line.encode("utf-8", "surrogatepass"))
+    return {index for index, end in found if index < NOT_A_RECORD and end - len(KEYWORD_BYTES[index]) >= message_start}
 
 
 def _feed_lines(buf, start: int, end: int, lineno: int, asm: _Assembler, ctx: ExtractContext, stats: LogStats) -> Iterator[Fact]:
