@@ -18,22 +18,31 @@ from diagnostics.logs.interest import default_interest
 from diagnostics.logs.record_fact import log_record_of
 from diagnostics.model import Fact, Record
 
-_ORDER = {ext: i for i, ext in enumerate(EXTRACTORS)}
 TRACE_LINES = 60  # how deep into a stack trace extractors look
+_ORDER = {ext: i for i, ext in enumerate(EXTRACTORS)}
+# per keyword: the positions (registration order) of the extractors it wakes, in the message / in the trace
+_WAKES = [tuple(sorted(_ORDER[e] for e in exts)) for exts in EXTRACTORS_OF]
+_WAKES_IN_TRACE = [tuple(sorted(_ORDER[e] for e in exts if e.in_trace)) for exts in EXTRACTORS_OF]
+_FUNCS = [ext.func for ext in EXTRACTORS]
 
 
 def extract_record(rec: Record, ctx: ExtractContext, in_message: set[int] | None = None) -> list[Fact]:
     """All facts of one record: the keywords found pick the extractors, which run in registration order.
     `in_message`: the keywords of a one-line record's message, when the caller's search already found them."""
-    chosen = {ext for i in (found_in(rec.message) if in_message is None else in_message) for ext in EXTRACTORS_OF[i]}
+    found = found_in(rec.message) if in_message is None else in_message
     if rec.extra:
-        trace = "\n".join(rec.extra[:TRACE_LINES])
-        chosen.update(ext for i in found_in(trace) for ext in EXTRACTORS_OF[i] if ext.in_trace)
-    if not chosen:
+        chosen = {e for i in found for e in _WAKES[i]}
+        chosen.update(e for i in found_in("\n".join(rec.extra[:TRACE_LINES])) for e in _WAKES_IN_TRACE[i])
+        order = sorted(chosen)
+    elif len(found) == 1:
+        order = _WAKES[next(iter(found))]
+    elif found:
+        order = sorted({e for i in found for e in _WAKES[i]})
+    else:
         return []
     out: list[Fact] = []
-    for ext in sorted(chosen, key=_ORDER.__getitem__):
-        produced = ext.func(rec, ctx)
+    for e in order:
+        produced = _FUNCS[e](rec, ctx)
         if produced:
             out.extend(produced)
     return out

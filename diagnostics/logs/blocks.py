@@ -37,6 +37,7 @@ _HEADER_PREFIX = re.compile(rb"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1
                             rb"[ \t]+\[[^\]\n]*\]")
 _MONTH_INITIALS = frozenset(b"ADFJMNOS")  # a classic syslog stamp starts with a month name
 _ORIGIN = re.compile(rb"\[?[A-Za-z][\w.-]{0,62}\]?:?[ \t]+\d{4}-\d\d-\d\d[ T]\d\d:")  # header.ORIGIN_RE, in bytes
+SIDE_VOTES = 2000  # records whose side names the input's side (every record still gets its own side)
 RECORD_CAP = 64 << 20  # a record longer than this (MAX_CONTINUATION lines of over 12 KiB) is read in pieces
 
 
@@ -47,10 +48,10 @@ def _starts_record(buf, pos: int, limit: int) -> bool:
         return False
     c = buf[pos]
     if 0x30 <= c <= 0x39:
-        if _DATE.match(buf, pos, limit) is None:
-            return False
         if _HEADER_PREFIX.match(buf, pos, limit) is not None:
             return True
+        if _DATE.match(buf, pos, limit) is None:
+            return False
     elif c not in _MONTH_INITIALS and _ORIGIN.match(buf, pos, limit) is None:
         return False
     end = buf.find(b"\n", pos, min(limit, pos + MAX_LINE))
@@ -217,28 +218,33 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
     hits = sorted((end, index) for index, end in search.hits(buf, view, limit, ctx.scan_seen))
     counted_to, lineno = 0, line_base
     layouts = stats.layouts
-    ranges: list[tuple[int, int, list]] = []  # (start, end, [(keyword index, hit end), ...])
+    votes = sum(stats.side_votes.values())
+    ranges: list[list] = []  # [start, end, [(keyword index, hit end), ...], a GENERIC hit among them]
     record_end = floor
     for end, index in hits:
         at = end - 1
         if at < record_end:
             if ranges:  # else: in the head fed line by line above
-                ranges[-1][2].append((index, end))
+                current = ranges[-1]
+                current[2].append((index, end))
+                if index == GENERIC:
+                    current[3] = True
             continue
         start = _record_start(buf, at, record_end, limit)
         record_end = _record_end(buf, start, limit)
-        ranges.append((start, record_end, [(index, end)]))
-    for start, stop, found in ranges:
+        ranges.append([start, record_end, [(index, end)], index == GENERIC])
+    for start, stop, found, generic in ranges:
         lineno += buf.count(b"\n", counted_to, start)
         counted_to = start
         rec = _parse(buf, start, stop, lineno, asm)
         if rec is None or rec.fmt in NOT_RECORDS:
             continue
         layouts[rec.fmt] += 1
-        side = side_of_record(rec)
-        if side is not None:
-            stats.side_votes[side] += 1
-        generic = any(index == GENERIC for index, _ in found)
+        if votes < SIDE_VOTES:
+            side = side_of_record(rec)
+            if side is not None:
+                stats.side_votes[side] += 1
+                votes += 1
         produced = record_facts(rec, ctx, generic, _message_keywords(rec, buf, start, stop, found))
         if produced:
             yield from produced
@@ -258,7 +264,7 @@ def _message_keywords(rec, buf, start: int, stop: int, found: list) -> set[int] 
     end_of_line = stop - 1 if buf[stop - 1] == 0x0A else stop
     if end_of_line > start and buf[end_of_line - 1] == 0x0D:
         end_of_line -= 1
-    message_start = end_of_line - len(line.encode("utf-8", "surrogatepass"))
+    message_start = end_of_line - (len(line) if line.isascii() else len(line.encode("utf-8", "surrogatepass")))
     return {index for index, end in found if index < NOT_A_RECORD and end - len(KEYWORD_BYTES[index]) >= message_start}
 
 
