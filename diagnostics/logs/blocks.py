@@ -101,9 +101,10 @@ def _cut(buf, limit: int, floor: int = 0) -> int:
 
 
 def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None, *, interest: Interest,
-               stream: BinaryIO, first: bytes = b"") -> Iterator[Fact]:
-    """Facts of one plain log4j input (file, gzip or stdin) from the open binary `stream`, whose first bytes were
-    already read into `first`; in file order, in constant memory. Closes nothing: the caller owns the stream.
+               stream: BinaryIO, first: bytearray | None = None, first_len: int = 0) -> Iterator[Fact]:
+    """Facts of one plain log4j input (file, gzip or stdin) from the open binary `stream`, whose first `first_len`
+    bytes were already read into `first` (a buffer of at least 2 * CHUNK bytes, taken over here); in file order,
+    in constant memory. Closes nothing: the caller owns the stream.
 
     The input is read into one reused buffer: a fresh multi-MiB object per read costs more than the search.
     """
@@ -111,11 +112,12 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None, *, 
     ctx = ExtractContext(interest=interest)
     asm = _Assembler(name, opts, stats, 1970, None)
     search = BlockSearch(interest)
-    buf = bytearray(max(2 * CHUNK, len(first) + CHUNK))
-    buf[:len(first)] = first
+    buf = first if first is not None and len(first) >= 2 * CHUNK else bytearray(2 * CHUNK)
+    if first is not None and buf is not first:
+        buf[:first_len] = first[:first_len]
     view = memoryview(buf)
-    have = len(first)  # bytes carried over (the start of a record) or sniffed, at buf[:have]
-    pending_first = bool(first)
+    have = first_len  # bytes carried over (the start of a record) or sniffed, at buf[:have]
+    pending_first = first_len > 0
     cutting = False  # inside an over-long line whose tail is being skipped
     line_base = 1
     at_start = True
@@ -127,7 +129,7 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None, *, 
                 buf.extend(bytes(CHUNK))
                 view = memoryview(buf)
             if pending_first:  # the sniffed bytes count as this read
-                n, failure, pending_first = len(first), None, False
+                n, failure, pending_first = first_len, None, False
                 stats.read.bytes_read += n
                 have = 0
                 end = n

@@ -77,15 +77,15 @@ def stream_facts(path: str, opts: ReadOptions, stats: LogStats, *, interest: Int
     interest = interest if interest is not None else default_interest()
     name = display_name(path)
     stream, stats.read.compressed = open_binary(path)
-    first = bytearray(CHUNK)
-    n, failure = _fill(stream, memoryview(first), stats.read.compressed)
-    first = bytes(first[:n])
-    head = first[:1 << 16].decode("utf-8", "replace").splitlines()[:SNIFF_LINES]
+    first = bytearray(2 * CHUNK)  # the sniffed block stays where the fast filter reads on
+    with memoryview(first) as view:
+        n, failure = _fill(stream, view[:CHUNK], stats.read.compressed)
+    head = bytes(first[:min(n, 1 << 16)]).decode("utf-8", "replace").splitlines()[:SNIFF_LINES]
     if failure is None and available(interest) and plain_log4j(head, opts):
         stats.reader = "fast"
         stats.side_votes.update(side_votes_of_lines(head))
         try:
-            yield from scan_facts(path, opts, stats, progress, interest=interest, stream=stream, first=first)
+            yield from scan_facts(path, opts, stats, progress, interest=interest, stream=stream, first=first, first_len=n)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
@@ -97,7 +97,8 @@ def stream_facts(path: str, opts: ReadOptions, stats: LogStats, *, interest: Int
         if stream is not sys.stdin.buffer:
             stream.close()
         stream = None
-    lines = io.BufferedReader(_Prefixed(first, stream), buffer_size=1 << 16)
+    lines = io.BufferedReader(_Prefixed(bytes(first[:n]), stream), buffer_size=1 << 16)
+    del first
     last = 0
     for fact in facts_from_records(read_records(path, opts, stats, stream=lines), ExtractContext(interest=interest)):
         if progress is not None and stats.read.bytes_read - last >= 1 << 20:
