@@ -181,6 +181,10 @@ class Catalogue:
                 return Match(template, {k: v for k, v in m.groupdict().items() if v is not None})
         return None
 
+    def by_fact_kind(self, fact_kind: str) -> list[Template]:
+        """The templates an extractor of `fact_kind` consumes (their anchors are its scanner keywords)."""
+        return [t for t in self.templates if t.fact_kind == fact_kind]
+
     def get(self, template_id: str) -> Template | None:
         return self._by_id.get(template_id)
 
@@ -280,6 +284,11 @@ def _entry(item: dict, where: str, index: int, categories: tuple[str, ...]) -> T
     )
 
 
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> str:
+    m = re.search(r"\(at line (\d+)", str(exc))
+    return f"{path}:{m.group(1)}: {exc}" if m else f"{path}: {exc}"
+
+
 def load_file(path: Path) -> list[Template]:
     from diagnostics.model import CATEGORIES
 
@@ -287,7 +296,7 @@ def load_file(path: Path) -> list[Template]:
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{path}: {exc}") from None
+        raise CatalogueError(_toml_error(path, exc)) from None
     id_lines: dict[str, int] = {}
     for m in _ID_LINE_RE.finditer(raw):
         id_lines.setdefault(m.group(1), raw.count("\n", 0, m.start()) + 1)
@@ -308,7 +317,7 @@ def load_exceptions(path: Path = EXCEPTIONS_FILE) -> dict[str, dict]:
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{path}: {exc}") from None
+        raise CatalogueError(_toml_error(path, exc)) from None
     out: dict[str, dict] = {}
     lines = [raw.count("\n", 0, m.start()) + 1 for m in re.finditer(r"^\[\[exception\]\]", raw, re.M)]
     for i, item in enumerate(data.get("exception", [])):
