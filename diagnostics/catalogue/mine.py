@@ -48,12 +48,15 @@ class Mined:
 
 def merge_key(template: str) -> str:
     """Templates that differ only in placeholder names/types or spacing are one message."""
-    return re.sub(r"\s+", " ", PLACEHOLDER_RE.sub("{}", template)).strip()
+    return re.sub(r"\s+", " ", PLACEHOLDER_RE.sub("{}", template)).strip().rstrip(".").rstrip()
 
 
 def usable(template: str) -> str | None:
     """The first line of a rendered template if it has enough literal text to be recognised, else None."""
+    # the first line, without a closing full stop: releases add and drop it, a reader does not care
     first = template.split("\n", 1)[0].rstrip()
+    if first.endswith(".") and not first.endswith(".."):
+        first = first[:-1].rstrip()
     if any(m.group("type") is None for m in PLACEHOLDER_RE.finditer(first)):
         return None  # literal `{word}` braces in CloudStack's text would read as a placeholder
     literal = PLACEHOLDER_RE.sub(" ", first)
@@ -211,7 +214,10 @@ def update(mined: dict[str, Mined], releases: list[str], out_dir: Path, heuristi
     for path in sorted(out_dir.glob("*.toml")):
         for item in tomllib.loads(path.read_text(encoding="utf-8")).get("message", []):
             item["source"] = [{"release": r.release, "path": r.path, "line": r.line} for r in parse_sources(item.get("source", []))]
-            existing[merge_key(item["template"])] = item
+            key = merge_key(item["template"])
+            if key in existing and existing[key].get("reviewed") and not item.get("reviewed"):
+                continue  # two entries became one message: the hand-reviewed one stays
+            existing[key] = item
             area_of[item["id"]] = path.stem
             ids.add(item["id"])
     counts: Counter = Counter()
@@ -230,7 +236,9 @@ def update(mined: dict[str, Mined], releases: list[str], out_dir: Path, heuristi
         else:
             counts["updated"] += 1
             src = [s for s in entry.get("source", []) if s["release"] not in releases] + src
-        entry.update({"class": m.cls, "level": m.level, "template": entry.get("template") or m.template})
+        # the text is derived data, refreshed from the newest release read, unless a hand review fixed it
+        template = entry["template"] if entry.get("reviewed") and entry.get("template") else m.template
+        entry.update({"class": m.cls, "level": m.level, "template": template})
         if m.exception:
             entry["exception"] = m.exception
         entry["source"] = sorted(src, key=lambda s: _release_key(s["release"]))

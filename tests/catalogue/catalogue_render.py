@@ -47,7 +47,7 @@ def value(kind: str, gen: str, rng: random.Random) -> str:
     if kind == "id":
         return rng.choice([str(rng.randint(1, 5000)), "5b0c1d2e-aaaa-4bbb-8ccc-0d0e0f101112"])
     if kind == "int":
-        return str(rng.randint(0, 64))
+        return str(rng.randint(2, 64))
     if kind == "num":
         return rng.choice([str(rng.randint(1, 32000)), f"{rng.uniform(0, 4):.1f}"])
     if kind == "size":
@@ -61,7 +61,8 @@ def value(kind: str, gen: str, rng: random.Random) -> str:
         return rng.choice(["[]", "[4, 7]", "[kvm01, kvm02]"])
     if kind == "word":
         return rng.choice(["Running", "KVM", "10.1.1.5", "Stopped"])
-    return rng.choice(["qemu-kvm: failed to initialize", "org.libvirt.LibvirtException: internal error", "zone 1 pod 2"])
+    # free text: plain words, so that a value never carries another template's literal text
+    return rng.choice(["zone 1 pod 2", "kvm01 on 10.1.1.5", "requested 4 vCPUs"])
 
 
 def render_message(template: Template, gen: str, rng: random.Random) -> str:
