@@ -265,6 +265,11 @@ class _Renderer:
         return "".join(self.out)
 
 
+# a local or constant inside a concatenation is followed to its literal only when its name says it is message text
+# (`"Maximum" + messageSuffix`, `logger.debug(CHECKING_IF, ...)`), never for values (`host = "unknown"` defaults)
+_FRAGMENT_NAME_RE = re.compile(r"(?i)msg|message|suffix|prefix|reason|text|format|template|^[A-Z][A-Z0-9_]{3,}$")
+
+
 def _render_expr(expr: str, r: _Renderer, resolve, depth: int = 0) -> None:
     expr = _unwrap(expr)
     parts = split_top(expr, "+")
@@ -281,10 +286,10 @@ def _render_expr(expr: str, r: _Renderer, resolve, depth: int = 0) -> None:
         if args and end == len(expr):
             _render_format(args[0], args[1:], r, resolve)
             return
-    if depth == 0 and _IDENT_RE.match(expr) and resolve is not None:
+    if resolve is not None and _IDENT_RE.match(expr) and depth < 6 and (depth == 0 or _FRAGMENT_NAME_RE.search(expr)):
         rhs = resolve(expr)
         if rhs is not None:
-            _render_expr(rhs, r, None, depth + 1)
+            _render_expr(rhs, r, resolve, depth + 1)
             return
     r.hole(expr)
 
@@ -328,7 +333,10 @@ def _render_log4j(message: str, extra: list[str], r: _Renderer, resolve) -> None
         r.out.append(piece)
         r.literal_chars += len(re.sub(r"\{[a-z_0-9]+:[a-z]+\}", "", piece).strip())
         if i < holes:
-            r.hole(extra[i] if i < len(extra) else "value")
+            if i < len(extra):
+                _render_expr(extra[i], r, resolve, 1)  # a literal or a message-text local is substituted as text
+            else:
+                r.hole("value")
 
 
 def render_message(args: list[str], kind: str, resolve, log4j2: bool) -> str | None:
@@ -359,6 +367,9 @@ def _resolver(src: str, before: int):
         found = None
         for m in re.finditer(r"(?:\bString\s+)?\b" + re.escape(name) + r"\s*=(?!=)", window):
             found = m
+        if found is None and name.isupper():  # a constant of the class: `static final String CHECKING_IF = "...";`
+            window = src
+            found = re.search(r"\bstatic\s+final\s+String\s+" + re.escape(name) + r"\s*=(?!=)", window)
         if found is None:
             return None
         start = found.end()

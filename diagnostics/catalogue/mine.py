@@ -8,8 +8,9 @@ SRC is a git directory (a clone or a bare mirror) read at one commit per release
 
 The classes read per area are `sources.toml`. Every logger call, `throw new ...Exception("...")` and
 `new ...Answer(..., "...")` becomes a template (see `java.py`); identical templates merge across releases and
-classes. Existing entries keep their id and every hand-edited field (relevance, category, fact_kind, event,
-examples, reviewed); only class, level, exception and the sources of the releases read are refreshed. A new
+classes. Existing entries keep their id, fact_kind, event, examples and note; an entry marked `reviewed = true` also keeps
+its template text, relevance and category (the others get the current heuristics' guess again); class, level,
+exception and the sources of the releases read are refreshed. A new
 template gets an id `area.slug` and a first classification from `heuristics.toml`. Only derived data is written.
 """
 
@@ -131,6 +132,7 @@ class Heuristics:
     def __init__(self, data: dict) -> None:
         self.failure = re.compile(data["relevance"]["failure"], re.I)
         self.benign = tuple(data["relevance"]["benign"])
+        self.context = re.compile(data["relevance"].get("context", "(?!)"))
         self.by_exception = data.get("exception_category", {})
         self.rules = [(c["name"], re.compile(c["pattern"], re.I), set(c.get("areas", ())), set(c.get("exceptions", ())))
                       for c in data["category"]]
@@ -139,6 +141,8 @@ class Heuristics:
         literal = PLACEHOLDER_RE.sub(" ", m.template)
         if any(b in m.template for b in self.benign):
             return "benign"
+        if self.context.search(m.template) and m.level not in ("ERROR", "FATAL", "EXCEPTION"):
+            return "context"
         if m.level in ("ERROR", "FATAL", "EXCEPTION") or self.failure.search(literal):
             return "failure"
         return "context"
@@ -190,7 +194,7 @@ def write_entry(e: dict) -> str:
 
 
 HEADER = ("# CloudStack's {area} messages, mined from its source by `python3 -m diagnostics.catalogue.mine` (see README.md).\n"
-          "# Hand-edited fields (relevance, category, fact_kind, event, examples, reviewed, note) survive a re-run.\n\n")
+          "# fact_kind, event, examples and note survive a re-run; so do template, relevance and category of a `reviewed` entry.\n\n")
 
 
 def format_sources(sources: list[dict]) -> str:
@@ -236,6 +240,8 @@ def update(mined: dict[str, Mined], releases: list[str], out_dir: Path, heuristi
         else:
             counts["updated"] += 1
             src = [s for s in entry.get("source", []) if s["release"] not in releases] + src
+            if not entry.get("reviewed"):  # the miner's own guess is redone with the current heuristics
+                entry["relevance"], entry["category"] = heuristics.relevance(m), heuristics.category(m)
         # the text is derived data, refreshed from the newest release read, unless a hand review fixed it
         template = entry["template"] if entry.get("reviewed") and entry.get("template") else m.template
         entry.update({"class": m.cls, "level": m.level, "template": template})

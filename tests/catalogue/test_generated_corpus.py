@@ -21,8 +21,10 @@ def _recognised(rendered) -> bool:
     texts = [rec.message, *rec.extra[:2]]
     for text in texts:
         m = CAT.match(text)
-        # another template with exactly the same literal text is the same message to a reader
-        if m is not None and (m.template.id == rendered.template.id or m.template.literals() == rendered.template.literals()):
+        # the same message to a reader: the template itself, or a variant whose literal text holds all of its own
+        # (`... for {host}` read as `... for {host},{message}` when the JSON host rendering carries a comma)
+        if m is not None and (m.template.id == rendered.template.id
+                              or set(rendered.template.literals()) <= set(m.template.literals())):
             return True
     return False
 
