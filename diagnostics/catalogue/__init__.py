@@ -142,6 +142,8 @@ class Catalogue:
     _index: dict[str, list[int]] = field(default_factory=dict)
     _unindexed: list[int] = field(default_factory=list)
     _by_id: dict[str, Template] = field(default_factory=dict)
+    _hs: object = None  # the Hyperscan database of the anchors (False where Hyperscan cannot load)
+    _hs_blob: bytes | None = None  # that database serialised, as the load cache keeps it
 
     def __post_init__(self) -> None:
         self._prepare(None)
@@ -164,22 +166,36 @@ class Catalogue:
 
     def match(self, message: str) -> Match | None:
         """The most specific template found in `message` (a record's first line or a trace line), or None."""
+        for rank in self._candidates(message):
+            m = self._pattern(rank).search(message)
+            if m:
+                return Match(self._compiled[rank][0], {k: v for k, v in m.groupdict().items() if v is not None})
+        return None
+
+    def _candidates(self, message: str) -> list[int]:
+        """Ranks of the templates whose anchor literal occurs in `message`, most specific first.
+
+        Hyperscan finds every anchor in one pass; where it cannot load, the word index narrows the templates to
+        those filed under a word of the message and the anchors are checked one by one."""
+        db = self._hyperscan()
+        if db is not None:
+            hits: list[int] = []
+            db.scan(message.encode("utf-8", "surrogatepass"), match_event_handler=lambda i, _s, _e, _f, _c: hits.append(i))
+            hits.sort()
+            return hits
         index = self._index
-        ranks: set[int] = set()
-        for tok in set(_WORD_RE.findall(message)):
+        ranks: set[int] = set(self._unindexed)
+        for tok in _WORD_RE.findall(message):
             hit = index.get(tok)
             if hit is not None:
                 ranks.update(hit)
-        if self._unindexed:
-            ranks.update(self._unindexed)
-        for rank in sorted(ranks):
-            template, _, anchor = self._compiled[rank]
-            if anchor and anchor not in message:
-                continue
-            m = self._pattern(rank).search(message)
-            if m:
-                return Match(template, {k: v for k, v in m.groupdict().items() if v is not None})
-        return None
+        compiled = self._compiled
+        return [r for r in sorted(ranks) if compiled[r][2] in message]
+
+    def _hyperscan(self):
+        if self._hs is None:
+            self._hs = _hyperscan_db([anchor for _, _, anchor in self._compiled], self._hs_blob) or False
+        return self._hs or None
 
     def by_fact_kind(self, fact_kind: str) -> list[Template]:
         """The templates an extractor of `fact_kind` consumes (their anchors are its scanner keywords)."""
@@ -212,6 +228,28 @@ class Catalogue:
             if best is None or rank > best[:3]:
                 best = (*rank, entry["category"])
         return best[3] if best else None
+
+
+def _hyperscan_db(anchors: list[str], blob: bytes | None = None):
+    """A Hyperscan block-mode database reporting the rank of every anchor found, or None where it cannot load."""
+    try:
+        import hyperscan
+
+        if blob is not None:
+            db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+            db.scratch = hyperscan.Scratch(db)
+            return db
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        exprs = [_hs_literal(a.encode("utf-8", "surrogatepass")) for a in anchors]
+        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                   flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs))
+        return db
+    except Exception:  # not installed, a CPU it does not support, a stale blob: the word index does the job
+        return None
+
+
+def _hs_literal(text: bytes) -> bytes:
+    return b"".join(bytes([c]) if c < 128 and chr(c).isalnum() else b"\\x%02x" % c for c in text)
 
 
 def _prepare(templates: list[Template]) -> tuple:
@@ -338,6 +376,15 @@ def _files(extra_dirs: tuple[str, ...]) -> list[Path]:
     return [p for d in (DATA_DIR, *map(Path, extra_dirs)) for p in sorted(Path(d).glob("*.toml"))]
 
 
+def hyperscan_dump(db) -> bytes | None:
+    try:
+        import hyperscan
+
+        return hyperscan.dumpb(db)
+    except Exception:
+        return None
+
+
 def _cache_path(files: list[Path]) -> Path:
     """A pickle of the parsed catalogue, keyed by every data file's path, size and mtime (TOML of 4,000 entries
     takes about a second to parse; the pickle a few tens of milliseconds)."""
@@ -356,9 +403,10 @@ def _load(extra_dirs: tuple[str, ...]) -> Catalogue:
     try:
         cache = _cache_path(files)
         with cache.open("rb") as fh:
-            templates, exceptions, prepared = pickle.load(fh)
+            templates, exceptions, prepared, blob = pickle.load(fh)
         catalogue = Catalogue.__new__(Catalogue)
         catalogue.templates, catalogue.exceptions = templates, exceptions
+        catalogue._hs, catalogue._hs_blob = None, blob
         catalogue._prepare(prepared)
         return catalogue
     except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
@@ -378,7 +426,9 @@ def _load(extra_dirs: tuple[str, ...]) -> Catalogue:
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as fh:
-                pickle.dump((templates, exceptions, _prepare(templates)), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                db = catalogue._hyperscan()
+                blob = hyperscan_dump(db) if db is not None else None
+                pickle.dump((templates, exceptions, _prepare(templates), blob), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, cache)
         except OSError:
             pass

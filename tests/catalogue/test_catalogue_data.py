@@ -52,3 +52,21 @@ def test_known_messages_are_classified(message, template_id, relevance, category
 def test_failures_benign_and_context_are_all_present() -> None:
     counts = Counter(t.relevance for t in CAT.templates)
     assert counts["failure"] > 1000 and counts["context"] > 500 and counts["benign"] >= 5
+
+
+def test_the_word_index_finds_what_hyperscan_finds() -> None:
+    """Where Hyperscan cannot load, the word index must pick the same template for every message."""
+    import random
+
+    from catalogue_render import render_message
+
+    from diagnostics.catalogue import Catalogue
+
+    plain = Catalogue(CAT.templates, CAT.exceptions)
+    plain._hs = False
+    rng = random.Random(5)
+    sample = [render_message(t, rng.choice(["log4j1", "log4j2"]), rng) for t in rng.sample(CAT.templates, 1500)]
+    sample += ["Seq 4-72530: Processing:  { Ans: , MgmtId: 905, via: 4, Ver: v1, Flags: 110, [] }", "", "é ünïcode"]
+    fast = [(m.template.id, m.fields) if (m := CAT.match(x)) else None for x in sample]
+    slow = [(m.template.id, m.fields) if (m := plain.match(x)) else None for x in sample]
+    assert fast == slow
