@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 DATA_DIR = Path(__file__).with_name("messages")
 EXCEPTIONS_FILE = Path(__file__).with_name("exceptions.toml")
+VOCABULARY_FILE = Path(__file__).with_name("vocabulary.toml")
 
 RELEVANCES = ("failure", "benign", "context")
 # Placeholder types of a template: `{host}` `{vm}` `{id}` `{size}` `{mhz}` `{duration}` `{list}` `{text}` ...
@@ -35,7 +36,7 @@ TYPE_PATTERNS = {
     "id": r"[0-9A-Za-z._:-]+",
     "int": r"-?\d+",
     "num": r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?",
-    "size": r"(?:\(\s*-?[\d.]+\s*[KMGTP]?i?B\)\s*)?-?\d+(?:\.\d+)?",
+    "size": r"(?:\(\s*-?[\d.,]+\s*(?:bytes|[KMGTPE]i?B)\)\s*)?-?\d+(?:\.\d+)?",  # `(0 bytes) 0` too
     "mhz": r"-?\d+(?:\.\d+)?",
     "duration": r"-?\d+(?:\.\d+)?\s*(?:ms|s|seconds?|milliseconds?)?",
     "list": r"\[[^\]]*\]|\S+",
@@ -433,3 +434,57 @@ def _load(extra_dirs: tuple[str, ...]) -> Catalogue:
         except OSError:
             pass
     return catalogue
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """One row of an extractor's phrase table (vocabulary.toml): a literal `text` or a regex `pattern`, and the
+    event it means; `template` is the catalogue id of the CloudStack message it is part of."""
+
+    kind: str
+    text: str | None
+    pattern: str | None
+    flags: str
+    event: str | None
+    template: str | None
+    origin: str | None
+    where: str
+
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern or re.escape(self.text or ""), re.I if "i" in self.flags else 0)
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[Phrase, ...]:
+    raw = VOCABULARY_FILE.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(_toml_error(VOCABULARY_FILE, exc)) from None
+    starts = {name: [raw.count("\n", 0, m.start()) + 1 for m in re.finditer(rf"^\[\[{name}\]\]", raw, re.M)]
+              for name in ("phrase", "signature")}
+    out = []
+    for table in ("phrase", "signature"):
+        for i, item in enumerate(data.get(table, [])):
+            where = f"{VOCABULARY_FILE}:{starts[table][i]}"
+            text, pattern = item.get("text"), item.get("pattern")
+            if not isinstance(item.get("kind"), str) or (text is None) == (pattern is None):
+                raise CatalogueError(f"{where}: a {table} needs a kind and exactly one of text/pattern")
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise CatalogueError(f"{where}: pattern does not compile: {exc}") from None
+            if not item.get("template") and not item.get("origin"):
+                raise CatalogueError(f"{where}: say where the text comes from: a catalogue `template` id or an `origin`")
+            out.append(Phrase(item["kind"], text, pattern, item.get("flags", ""), item.get("event"), item.get("template"),
+                              item.get("origin"), where))
+    return tuple(out)
+
+
+def vocabulary(kind: str) -> list[Phrase]:
+    """The rows of one phrase table, in file order (order matters where the first match wins)."""
+    rows = [p for p in _vocabulary() if p.kind == kind]
+    if not rows:
+        raise CatalogueError(f"{VOCABULARY_FILE}: no phrases of kind {kind!r}")
+    return rows

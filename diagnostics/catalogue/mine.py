@@ -33,6 +33,7 @@ from diagnostics.catalogue.java import calls
 HERE = Path(__file__).parent
 SOURCES_FILE = HERE / "sources.toml"
 HEURISTICS_FILE = HERE / "heuristics.toml"
+REVIEW_FILE = HERE / "review.toml"
 _HAND_FIELDS = ("relevance", "category", "fact_kind", "event", "examples", "reviewed", "note")
 MIN_LITERAL_LETTERS = 12
 
@@ -248,6 +249,16 @@ def update(mined: dict[str, Mined], releases: list[str], out_dir: Path, heuristi
         if m.exception:
             entry["exception"] = m.exception
         entry["source"] = sorted(src, key=lambda s: _release_key(s["release"]))
+    by_id = {e["id"]: e for e in existing.values()}
+    for item in tomllib.loads(REVIEW_FILE.read_text(encoding="utf-8")).get("review", []):
+        entry = by_id.get(item["id"])
+        if entry is None:
+            print(f"{REVIEW_FILE}: reviewed id {item['id']} is no longer in the catalogue", file=sys.stderr)
+            counts["review_missing"] += 1
+            continue
+        entry.update({k: v for k, v in item.items() if k != "id"})
+        entry["reviewed"] = True
+        counts["reviewed"] += 1
     by_area: dict[str, list[dict]] = defaultdict(list)
     for entry in existing.values():
         by_area[area_of[entry["id"]]].append(entry)
@@ -352,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(entries)} exception classes -> {Path(args.out).parent / 'exceptions.toml'}")
     counts = update(mined, [w[0] for w in wanted], Path(args.out), heuristics)
     print(f"{stats['calls']} calls read, {stats['no_literal']} without literal text; "
-          f"{len(mined)} templates: {counts['new']} new, {counts['updated']} updated -> {args.out}")
+          f"{len(mined)} templates: {counts['new']} new, {counts['updated']} updated, {counts['reviewed']} hand-reviewed "
+          f"({counts['review_missing']} reviewed ids missing) -> {args.out}")
     return 0
 
 

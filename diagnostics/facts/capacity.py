@@ -41,9 +41,10 @@ _CAN_CPU_RE = re.compile(
 _CAN_MEM_RE = re.compile(
     r"STATS: Can alloc MEM from host: .*?, used: " + _SIZE + r", reserved: " + _SIZE + r", total: " + _SIZE + r"; requested mem: " + _SIZE
 )
-# The outcome lines of a check are catalogue entries (fact_kind "capacity_check", event = the outcome).
+# The outcome lines of a check are catalogue entries (fact_kind "capacity_check", event = the outcome; the opening
+# `Checking if host:` line is event "check").
 _CATALOGUE = load_catalogue()
-_OUTCOME_ANCHORS = sorted({t.literals()[0] for t in _CATALOGUE.by_fact_kind("capacity_check")})
+_OUTCOME_ANCHORS = sorted({t.literals()[0] for t in _CATALOGUE.by_fact_kind("capacity_check") if t.event != "check"})
 
 
 def _thread_key(rec: Record) -> str:

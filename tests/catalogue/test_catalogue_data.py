@@ -70,3 +70,36 @@ def test_the_word_index_finds_what_hyperscan_finds() -> None:
     fast = [(m.template.id, m.fields) if (m := CAT.match(x)) else None for x in sample]
     slow = [(m.template.id, m.fields) if (m := plain.match(x)) else None for x in sample]
     assert fast == slow
+
+
+def test_the_extractors_phrases_are_cloudstacks_own_text() -> None:
+    """A phrase that names a catalogue template must be part of that template's literal text (so it is text
+    CloudStack writes, in the release lines the template lists); the others say where they come from."""
+    from diagnostics.catalogue import PLACEHOLDER_RE, _vocabulary
+
+    wrong = []
+    for phrase in _vocabulary():
+        if phrase.template is None:
+            assert phrase.origin, phrase.where
+            continue
+        template = CAT.get(phrase.template)
+        literal = PLACEHOLDER_RE.sub("\x00", template.text) if template else ""
+        if template is None or (phrase.text or "").rstrip(".") not in literal:
+            wrong.append((phrase.where, phrase.text, phrase.template))
+    assert wrong == []
+    assert sum(p.template is not None for p in _vocabulary()) >= 55
+
+
+def test_a_malformed_phrase_is_refused_with_file_and_line(tmp_path, monkeypatch) -> None:
+    import diagnostics.catalogue as catalogue
+
+    bad = tmp_path / "vocabulary.toml"
+    bad.write_text('[[phrase]]\nkind = "scale_error"\ntext = "x"\nevent = "y"\n\n[[phrase]]\nkind = "scale_error"\ntext = "z"\n')
+    monkeypatch.setattr(catalogue, "VOCABULARY_FILE", bad)
+    catalogue._vocabulary.cache_clear()
+    try:
+        with pytest.raises(catalogue.CatalogueError, match=rf"{bad}:1: say where the text comes from"):
+            catalogue.vocabulary("scale_error")
+    finally:
+        monkeypatch.undo()
+        catalogue._vocabulary.cache_clear()
