@@ -34,6 +34,7 @@ HERE = Path(__file__).parent
 SOURCES_FILE = HERE / "sources.toml"
 HEURISTICS_FILE = HERE / "heuristics.toml"
 REVIEW_FILE = HERE / "review.toml"
+VOCABULARY_FILE = HERE / "vocabulary.toml"
 _HAND_FIELDS = ("relevance", "category", "fact_kind", "event", "examples", "reviewed", "note")
 MIN_LITERAL_LETTERS = 12
 
@@ -249,6 +250,10 @@ def update(mined: dict[str, Mined], releases: list[str], out_dir: Path, heuristi
         if m.exception:
             entry["exception"] = m.exception
         entry["source"] = sorted(src, key=lambda s: _release_key(s["release"]))
+    for key in [k for k, e in existing.items() if k not in mined and not e.get("reviewed")
+                and {s["release"] for s in e.get("source", [])} <= set(releases)]:
+        del existing[key]  # no longer in any release read: an older miner's reading, or removed from the source
+        counts["dropped"] += 1
     by_id = {e["id"]: e for e in existing.values()}
     for item in tomllib.loads(REVIEW_FILE.read_text(encoding="utf-8")).get("review", []):
         entry = by_id.get(item["id"])
@@ -322,6 +327,32 @@ def write_exceptions(entries: list[dict], path: Path, release: str) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def relink_vocabulary(out_dir: Path) -> Counter:
+    """Point every phrase of vocabulary.toml at the catalogue template whose literal text holds it (ids move when
+    the miner reads the source better); a phrase no template holds any more is reported, its link removed."""
+    literals = []
+    for path in sorted(out_dir.glob("*.toml")):
+        for item in tomllib.loads(path.read_text(encoding="utf-8")).get("message", []):
+            literals.append((len(item["template"]), item["id"], PLACEHOLDER_RE.sub("\x00", item["template"])))
+    literals.sort()
+    counts: Counter = Counter()
+
+    def link(m: re.Match[str]) -> str:
+        text = json.loads(m.group("text")).rstrip(".")
+        found = next((tid for _, tid, lit in literals if text in lit), None)
+        if found is None:
+            counts["unlinked"] += 1
+            print(f"{VOCABULARY_FILE}: phrase {text!r} is in no template any more", file=sys.stderr)
+            return m.group("head") + 'origin = "cloudstack (no longer found in the mined classes)"'
+        counts["linked"] += 1
+        return m.group("head") + f"template = {_q(found)}"
+
+    raw = VOCABULARY_FILE.read_text(encoding="utf-8")
+    raw = re.sub(r'(?P<head>text = (?P<text>"(?:[^"\\]|\\.)*")\n(?:event = "[^"]*"\n)?)template = "[^"]*"', link, raw)
+    VOCABULARY_FILE.write_text(raw, encoding="utf-8")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m diagnostics.catalogue.mine", description=__doc__.split("\n\n")[0])
     ap.add_argument("src", help="CloudStack git directory or source tree")
@@ -362,8 +393,11 @@ def main(argv: list[str] | None = None) -> int:
         write_exceptions(entries, Path(args.out).parent / "exceptions.toml", newest)
         print(f"{len(entries)} exception classes -> {Path(args.out).parent / 'exceptions.toml'}")
     counts = update(mined, [w[0] for w in wanted], Path(args.out), heuristics)
+    if Path(args.out).resolve() == DATA_DIR.resolve():
+        linked = relink_vocabulary(Path(args.out))
+        print(f"vocabulary.toml: {linked['linked']} phrases linked to templates, {linked['unlinked']} unlinked")
     print(f"{stats['calls']} calls read, {stats['no_literal']} without literal text; "
-          f"{len(mined)} templates: {counts['new']} new, {counts['updated']} updated, {counts['reviewed']} hand-reviewed "
+          f"{len(mined)} templates: {counts['new']} new, {counts['updated']} updated, {counts['dropped']} dropped, {counts['reviewed']} hand-reviewed "
           f"({counts['review_missing']} reviewed ids missing) -> {args.out}")
     return 0
 
