@@ -208,6 +208,10 @@ def placeholder_type(expr: str, conversion: str | None = None) -> str:
     last = words[-1] if words else ""
     if "humanreadable" in low:
         return "size"
+    dao = re.search(r"(\w*?)dao\s*\.\s*find\w*\(", expr, re.I)  # `hostDao.findById(id)` renders the entity
+    if dao:
+        owner = dao.group(1).lower().lstrip("_")
+        return "host" if owner.endswith("host") else "vm" if owner.endswith(("vm", "vminstance", "instance")) else "text"
     if low.endswith((".size()", ".length", ".length()")):
         return "int"
     if conversion in ("f", "e", "g"):
