@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import re
 
+from diagnostics.catalogue import vocabulary
 from diagnostics.facts.entities import find_host, parse_id_list
 from diagnostics.facts.registry import ExtractContext, base, extractor
 from diagnostics.model import Record
 from diagnostics.model.log_facts import AgentCommand, AgentEvent, HostIdentity, NicChange
 
+# The action words of a Seq line, its commands of interest and its noise: catalogue/vocabulary.toml
+_ACTIONS = {p.text: p.event for p in vocabulary("agent_seq_action")}
 _SEQ_RE = re.compile(
-    r"Seq (?P<host>\d+)-(?P<seq>\d+):\s+(?P<action>Sending now|Sending disconnect|Sending|Received after timeout|Received|"
-    r"Processing|Executing|Scheduling|Waiting|Cancelling|Timed out on|Unable to send|Routed|Unable to find listener|"
-    r"Waited too long|Exception while waiting|\{ (?:Cmd|Ans))"
+    r"Seq (?P<host>\d+)-(?P<seq>\d+):\s+(?P<action>"
+    + "|".join(re.escape(a) for a in sorted(_ACTIONS, key=len, reverse=True)) + r"|\{ (?:Cmd|Ans))"
 )
 _NAMES_RE = re.compile(r'"(?:[a-z][\w]*\.)*([A-Z]\w*(?:Command|Answer))":')
 _SHORT_RE = re.compile(r"\{ ((?:\w+(?:Command|Answer)(?:, )?)+) \}")  # one group: the comma-separated names
@@ -23,17 +25,7 @@ _DETAILS_RE = re.compile(r'"details":"((?:[^"\\]|\\.)*)"')
 _TIMEDOUT_RE = re.compile(r"Commands (\d+) to Host (\d+) timed out after (\d+) secs")
 _NIC_RE = re.compile(r'"deviceId":(\d+),(?:(?!"deviceId":).)*?"mac":"([0-9a-fA-F:]{17})"')
 _VMNAME_RE = re.compile(r'"(?:vmName|name)":"([isrv]-\d+(?:-\d+)?-VM)"')
-_NOISE = {"PingCommand", "PingRoutingCommand", "PingAnswer", "PingRoutingWithNwGroupsCommand", "PingRoutingWithOvsCommand",
-          "Answer", "GetHostStatsCommand", "GetHostStatsAnswer", "GetVmStatsCommand", "GetVmStatsAnswer",
-          "GetStorageStatsCommand", "GetStorageStatsAnswer", "GetVmDiskStatsCommand", "GetVmDiskStatsAnswer",
-          "GetVmNetworkStatsCommand", "GetVmNetworkStatsAnswer", "CheckHealthCommand", "CheckHealthAnswer"}
-_ACTIONS = {
-    "Sending": "sending", "Sending now": "sending", "Received": "received", "Received after timeout": "received_late",
-    "Processing": "processing", "Executing": "executing", "Scheduling": "scheduling", "Waiting": "waiting",
-    "Cancelling": "cancelled", "Timed out on": "timed_out", "Unable to send": "unable_to_send", "Routed": "routed",
-    "Unable to find listener": "no_listener", "Waited too long": "timed_out", "Exception while waiting": "error",
-    "Sending disconnect": "disconnect",
-}
+_NOISE = frozenset(p.text for p in vocabulary("agent_command_noise"))
 
 
 def _unescape(text: str) -> str:
@@ -44,10 +36,8 @@ def _unescape(text: str) -> str:
 
 
 # Commands of a VM's life; stats and ping traffic (most `Seq` lines) is never looked at.
-COMMANDS_OF_INTEREST = ("StartCommand", "StartAnswer", "StopCommand", "StopAnswer", "ScaleVmCommand", "ScaleVmAnswer",
-                        "MigrateCommand", "MigrateAnswer", "PrepareForMigrationCommand", "RebootCommand", "RebootAnswer",
-                        "UnPlugNicCommand", "PlugNicCommand")
-SEQ_ACTIONS = ("Timed out on", "Cancelling.", "Unable to send due to", "Received after timeout", "Waited too long")
+COMMANDS_OF_INTEREST = tuple(p.text for p in vocabulary("agent_command_of_interest"))
+SEQ_ACTIONS = tuple(p.text for p in vocabulary("agent_seq_keyword"))
 
 
 @extractor(*COMMANDS_OF_INTEREST, *SEQ_ACTIONS)
@@ -111,41 +101,9 @@ def _event(rec: Record, event: str, side: str, host=None, **kw) -> AgentEvent:
     return AgentEvent(**fields, event=event, side=side)
 
 
-_MGMT_EVENTS = (
-    ("Found the following agents behind on ping", "behind_on_ping"),
-    ("Ping timeout for agent", "ping_timeout"),
-    ("Ping timeout for host", "ping_timeout"),
-    ("is disconnecting with event", "disconnecting"),
-    ("Investigating why host", "investigating"),
-    ("Agent is disconnected but the host is still up", "disconnected_host_up"),
-    ("will go to Alert state", "alert"),
-    ("has been disconnected past the wait time", "alert"),
-    ("Unable to acquire lock on host", "host_lock"),
-    ("Disconnect agent for CPVM/SSVM", "disconnecting"),
-    ("Rejecting new connection", "connect_rejected"),
-    ("Received agent disconnect event for host", "disconnected"),
-    ("Marking hosts as disconnected on Management server", "disconnected"),
-)
-_AGENT_EVENTS = (
-    ("Lost connection to host:", "lost_connection"),
-    ("Lost connection to the server", "lost_connection"),
-    ("Reconnecting to host:", "reconnecting"),
-    ("Connected to the host:", "connected"),
-    ("Unable to connect to remote: is there a server running on port", "connect_failed"),
-    ("IOException while connecting to", "connect_failed"),
-    ("Attempt to connect to server generated NIO Connection Exception", "connect_failed"),
-    ("SSL: Handshake done", "tls_handshake_done"),
-    ("SSL: SSLEngine return bad result", "tls_error"),
-    ("SSL: Unable to unwrap received data", "tls_error"),
-    ("SSLHandshakeException", "tls_error"),
-    ("Ping Interval has gone past", "ping_timeout"),
-    ("Not allowed to connect to the server", "connect_rejected"),
-    ("The running startup command is now invalid", "startup_cancelled"),
-    ("Threw away a startup answer because we're reconnecting", "startup_cancelled"),
-    ("Stopping the agent: Reason =", "stopping"),
-    ("Processing agent ready command", "ready"),
-    ("Agent will die due to this IOException", "agent_died"),
-)
+# (phrase, event) on the management side and on the agent side: catalogue/vocabulary.toml
+_MGMT_EVENTS = tuple((p.text, p.event) for p in vocabulary("agent_event_management"))
+_AGENT_EVENTS = tuple((p.text, p.event) for p in vocabulary("agent_event_agent"))
 
 
 @extractor(*(k for k, _ in _MGMT_EVENTS), "unreachable: Host ", in_trace=False)
