@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from diagnostics.logs.interest import Interest
+from diagnostics.logs.masking import area_of, message_shape
 from diagnostics.model import Record
 from diagnostics.model.log_facts import LogRecord
 
@@ -108,11 +109,15 @@ def log_record_of(rec: Record, interest: Interest) -> LogRecord | None:
             if entry is not None:
                 category = entry.get("category") or entry.get("family")
                 break
+    area = area_of(rec.logger)
+    if category is None and area is not None:
+        category = area[1]  # a hint only: the unexplained-errors rule reports it with a low confidence
     jobs = rec.jobs
     return LogRecord(
         ts=rec.ts, path=rec.path, line=rec.line, text=rec.text,
         job=jobs[0] if jobs else None, work_job=jobs[1] if len(jobs) > 1 else None, logid=rec.logid,
         level=rec.level, logger=rec.logger, thread=rec.thread, side=side_of_record(rec), message=rec.message,
         exceptions=exceptions, template=template, category=category, relevance=relevance,
-        origin=rec.origin,
+        origin=rec.origin, loud=rec.level in LOUD_LEVELS or bool(exceptions),
+        signature=template or message_shape(rec.message), area=area[0] if area else None,
     )
