@@ -456,3 +456,11 @@ def is_secret_file(relpath: str) -> bool:
     """`etc/cloudstack/management/key`, `cloud.jks`, `id_rsa`...: left out whole while redacting (see [files])."""
     rel = relpath.replace("\\", "/")
     return any(p.search(rel) for p in table().leave_out)
+
+
+def host_filter_words() -> tuple[str, ...]:
+    """Words that mark a key of agent.properties as secret for the probe's on-host filter ([host_filter])."""
+    words = table().host_words
+    if not words or not all(w.isalnum() and w == w.lower() for w in words):
+        raise RedactionTableError(f"{TABLE}: [host_filter] words must be lower-case letters and digits (they go into sed)")
+    return words
