@@ -34,6 +34,7 @@ class Member:
     linkname: str = ""
     compressed_size: int | None = None  # zip only
     open: Callable[[], IO[bytes]] | None = None
+    consumed: Callable[[], int] | None = None  # compressed bytes of the archive read so far (for the ratio check)
 
 
 class _Guarded:
@@ -137,18 +138,20 @@ def iter_members(path: str) -> Iterator[Member]:
     try:
         if fmt == "zip":
             with zipfile.ZipFile(path) as zf:
+                read = 0
                 for info in zf.infolist():
                     count += 1
+                    read += info.compress_size + 30 + len(info.filename)  # data plus its local header
                     kind = _zip_type(info)
                     opener = _guard(lambda i=info: zf.open(i), path, info.filename) if kind in ("file", "symlink") else None
-                    yield Member(info.filename, kind, info.file_size, "", info.compress_size, opener)
+                    yield Member(info.filename, kind, info.file_size, "", info.compress_size, opener, lambda r=read: r)
             return
-        with tarfile.open(path, mode="r|*") as tf:
+        with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as tf:
             for info in tf:
                 count += 1
                 kind = _tar_type(info)
                 opener = _guard(lambda i=info: tf.extractfile(i), path, info.name) if kind == "file" else None  # type: ignore[misc,arg-type,return-value]
-                yield Member(info.name, kind, info.size, info.linkname, None, opener)  # type: ignore[arg-type]
+                yield Member(info.name, kind, info.size, info.linkname, None, opener, raw.tell)  # type: ignore[arg-type]
     except ArchiveError:
         raise
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as exc:
