@@ -16,6 +16,7 @@ from typing import Any
 from diagnostics.bundle.archive import ArchiveError, iter_members
 from diagnostics.bundle.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestError, parse
 from diagnostics.bundle.stage import sha256_of
+from diagnostics.sources.files import SourceError, open_regular, special_kind
 
 
 @dataclass(slots=True)
@@ -74,9 +75,13 @@ def verify_bundle(path: str) -> Verification:
                 for filename in files:
                     full = Path(dirpath) / filename
                     rel = full.relative_to(p).as_posix()
-                    if rel != MANIFEST_NAME:
-                        with open(full, "rb") as f:
+                    if rel == MANIFEST_NAME:
+                        continue
+                    try:
+                        with open_regular(str(full)) as f:
                             seen[rel] = _hash_stream(f)
+                    except SourceError:
+                        others.append(f"{rel} ({special_kind(str(full)) or 'not a regular file'})")
         else:
             for member in iter_members(path):
                 _top, rel = _split_top(member.name)
