@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from diagnostics.bounded import parse_number
 from diagnostics.bundle import BundleError, BundleOptions, create_bundle
 from diagnostics.bundle.archive import ArchiveError
 from diagnostics.bundle.manifest import ManifestError
@@ -31,9 +32,9 @@ def parse_size(text: str) -> int:
     unit = t[-1:] if t[-1:] in _SIZE_UNITS and not t[-1:].isdigit() else ""
     number = t[: len(t) - len(unit)]
     try:
-        value = float(number)
+        value = parse_number(number, what="--max-size", max_digits=15)
     except ValueError:
-        raise ValueError(f"--max-size {text!r}: expected a size like 64M, 512K, 2G or 0") from None
+        raise ValueError(f"--max-size {text[:40]!r}: expected a size like 64M, 512K, 2G or 0") from None
     if value < 0:
         raise ValueError(f"--max-size {text!r} must not be negative")
     return int(value * _SIZE_UNITS[unit])
