@@ -132,7 +132,7 @@ def b64_cores(secret: str) -> set[str]:
 
 
 def encodings(secret: str) -> set[str]:
-    return {secret, _q(secret), quote_plus(secret), _q(_q(secret)), _j(secret), _jj(secret), _gson(secret)} | b64_cores(secret)
+    return {secret, _q(secret), quote_plus(secret), _q(_q(secret)), _q(_q(_q(secret))), _j(secret), _jj(secret), _gson(secret)} | b64_cores(secret)
 
 
 def leaks(secret: str, text: str) -> list[str]:
