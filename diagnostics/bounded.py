@@ -97,6 +97,18 @@ def loads_json(data: str | bytes, *, source: str, max_depth: int = MAX_JSON_DEPT
         raise BoundedValueError(f"{source}: JSON nested too deep") from None
 
 
+_SIZE = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,6})?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str, *, what: str) -> int:
+    """`512M`, `2G`, `1048576` -> bytes; BoundedValueError for anything else (one line naming `what`)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise BoundedValueError(f"{what} {_show(text)}: expected a size like 512M, 2G or a number of bytes")
+    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+
+
 def bounded_seconds(seconds: float, *, what: str, max_seconds: float = MAX_SECONDS) -> float:
     """A duration in seconds that is finite, not negative and at most `max_seconds` (a century by default)."""
     if not math.isfinite(seconds) or seconds < 0 or seconds > max_seconds:

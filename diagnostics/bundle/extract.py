@@ -18,10 +18,12 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from diagnostics.bounded import parse_int, parse_number, parse_size
 from diagnostics.bundle.archive import ArchiveError, Member, clean_name, iter_members, link_escapes, unsafe_name
 from diagnostics.untrusted import for_terminal
 
@@ -48,6 +50,25 @@ class ExtractLimits:
     max_ratio: float = 200.0
     ratio_floor: int = 64 * MiB
     free_fraction: float = 0.5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ExtractLimits:
+        """Defaults, overridden by CSDIAG_UNPACK_MAX_BYTES (512M, 20G...), _MAX_MEMBERS, _MAX_DEPTH, _MAX_RATIO.
+
+        Why the environment: archives are opened by every command (analyze, timeline, runbook, bundle create), and a
+        trusted archive larger than the default cap must be openable without an option on each of them.
+        Raises BoundedValueError (one line) for a value that is not a sane number.
+        """
+        env = os.environ if environ is None else environ
+        changes: dict[str, Any] = {}
+        if env.get("CSDIAG_UNPACK_MAX_BYTES"):
+            changes["max_total_bytes"] = parse_size(env["CSDIAG_UNPACK_MAX_BYTES"], what="CSDIAG_UNPACK_MAX_BYTES")
+        for name, attr in (("CSDIAG_UNPACK_MAX_MEMBERS", "max_members"), ("CSDIAG_UNPACK_MAX_DEPTH", "max_depth")):
+            if env.get(name):
+                changes[attr] = parse_int(env[name], what=name, max_digits=9)
+        if env.get("CSDIAG_UNPACK_MAX_RATIO"):
+            changes["max_ratio"] = parse_number(env["CSDIAG_UNPACK_MAX_RATIO"], what="CSDIAG_UNPACK_MAX_RATIO", max_digits=6)
+        return replace(cls(), **changes)
 
     def total_for(self, archive: str, dest: Path) -> int:
         """The total cap for unpacking `archive` into `dest`."""
@@ -101,11 +122,11 @@ class _Budget:
         """Account `n` more bytes *before* they are written; raises _Refused(stop=True) when a cap would be passed."""
         if self.written + n > self.total:
             raise _Refused(f"unpacking would pass the total cap of {self.total} bytes ({self.written} written); "
-                           "stopped (raise it with a larger limit if this archive is trusted)", "total", stop=True)
+                           "stopped (if this archive is trusted, raise it with CSDIAG_UNPACK_MAX_BYTES)", "total", stop=True)
         after = self.written + n
         if after > self.limits.ratio_floor and after > self.limits.max_ratio * max(consumed, 1):
             raise _Refused(f"decompression bomb: {after} bytes from {consumed} compressed bytes (more than "
-                           f"{self.limits.max_ratio:.0f}:1); stopped", "ratio", stop=True)
+                           f"{self.limits.max_ratio:.0f}:1); stopped (CSDIAG_UNPACK_MAX_RATIO raises the limit)", "ratio", stop=True)
         self.written = after
 
 

@@ -159,3 +159,19 @@ def test_analyze_names_the_bomb_in_one_line_and_still_analyses_the_rest(tmp_path
     assert any(i["path"].endswith("management-server.log") and i["records"] > 1000 for i in doc["inputs"])
     bomb_lines = [e for e in doc["errors"] if "decompression bomb" in str(e) or "folders deep" in str(e)]
     assert 1 <= len(bomb_lines) <= 6
+
+
+def test_every_cap_is_overridable_from_the_environment_for_trusted_archives(tmp_path: Path, monkeypatch) -> None:
+    limits = ExtractLimits.from_env({"CSDIAG_UNPACK_MAX_BYTES": "2G", "CSDIAG_UNPACK_MAX_DEPTH": "8",
+                                     "CSDIAG_UNPACK_MAX_MEMBERS": "10", "CSDIAG_UNPACK_MAX_RATIO": "1000"})
+    assert (limits.max_total_bytes, limits.max_depth, limits.max_members, limits.max_ratio) == (2 << 30, 8, 10, 1000.0)
+    archive = deep_tar(tmp_path / "deep.tar.gz", 10)
+    monkeypatch.setenv("CSDIAG_UNPACK_MAX_DEPTH", "4")
+    with open_evidence(str(archive)) as tree:
+        assert "(the cap is 4)" in tree.errors[0]
+    monkeypatch.setenv("CSDIAG_UNPACK_MAX_BYTES", "9" * 400)
+    from diagnostics.bundle import EvidenceError
+
+    with pytest.raises(EvidenceError, match="CSDIAG_UNPACK_MAX_BYTES"):
+        with open_evidence(str(archive)):
+            pass
