@@ -26,6 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
@@ -176,13 +177,23 @@ def _key_ok(form: Form, m: re.Match[str]) -> bool:
     return is_secret_key(key, pair=form.check == "pair")
 
 
+@lru_cache(maxsize=512)  # one per guard list of the table: it must never evict
+def _any_of(literals: tuple[str, ...]) -> Callable[[str], bool]:
+    """`lambda s: 'a' in s or 'b' in s ...` for these literals: several times faster than any() over a generator,
+    and this runs on every line of a multi-GB log."""
+    if not literals:
+        return lambda s: False
+    return eval("lambda s: " + " or ".join(f"{lit!r} in s" for lit in literals))  # noqa: S307 - repr'd literals only
+
+
 def _may_hold_secret(low: str, literals: tuple[str, ...]) -> bool:
     """Cheap literal pre-check (most log lines fail it and no form runs); names may be URL-encoded twice."""
-    if any(lit in low for lit in literals):
+    test = _any_of(literals)
+    if test(low):
         return True
     if "%" in low:
         decoded = unquote(unquote(low))
-        return decoded != low and any(lit in decoded for lit in literals)
+        return decoded != low and test(decoded)
     return False
 
 
@@ -190,7 +201,7 @@ def _spans(text: str, low: str, forms: tuple[Form, ...]) -> list[tuple[int, int]
     """Value spans of every form hit in `text` (not merged)."""
     spans = []
     for form in forms:
-        if not any(g in low for g in form.guard) or (form.needs is not None and not form.needs.search(low)):
+        if not _any_of(form.guard)(low) or (form.needs is not None and not form.needs.search(low)):
             continue
         for m in form.pattern.finditer(text):
             start, end = m.span("value")
@@ -210,6 +221,11 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+# A decoded view can only reveal a secret the forms did not see when decoding changes the line's structure: an
+# encoded delimiter (`%26` &, `%3D` =, `%3A` :, `%2F` /, `%40` @, `%5B` [, quotes, `%25` for double encoding) or a
+# JSON escape (a backslash before a quote or a backslash, or a \u00XX escape: JSON inside a JSON string).
+# `%20` or `%2B` alone change nothing, so most API lines need no view.
+_STRUCTURAL = re.compile(r'%(?:2[25678cCfF]|3[aAdD]|40|5[bBdD]|7[bBdD])|\\[\\"]|\\u00')
 _JSON_ESCAPES = re.compile(r"\\u([0-9a-fA-F]{4})|\\([\"\\/bfnrt])")
 _SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
@@ -386,8 +402,9 @@ class Redactor:
             if hits:
                 spans.extend(hits)
                 rules.append(form.name)
-        values = {body[s:e] for s, e in spans}
-        views = _views(body) if ("%" in body or "\\" in body) else []
+        direct = {body[s:e] for s, e in spans}
+        values: set[str] = set()
+        views = _views(body) if _STRUCTURAL.search(body) else []
         for view in views:
             for s, e in _spans(view, view.lower(), t.forms):
                 values.add(view[s:e])
@@ -396,10 +413,12 @@ class Redactor:
         if blobs:
             rules.append("base64")
         values |= blobs
-        for value in values:
+        for value in direct | values:
             if len(value) < t.min_value or MARK in value:
                 continue
-            for enc in _encodings(value):
+            # A value found on the line itself is removed wherever it recurs there; one found only in a decoded
+            # view is removed in every encoding it may have on the line.
+            for enc in (_encodings(value) if value in values else (value,)):
                 if len(enc) < t.min_value:
                     continue
                 start = body.find(enc)
