@@ -53,6 +53,7 @@ class Form:
     no_match: tuple[str, ...]
     where: str  # file:line of the entry
     needs: re.Pattern[str] | None = None  # a cheap search that must hit before the (costlier) pattern runs
+    guarded: Callable[[str], bool] = field(default=lambda s: True, compare=False, repr=False)  # compiled `guard`
 
 
 @dataclass(slots=True, frozen=True)
@@ -149,7 +150,7 @@ def _form(entry: Any, where: str, seen: set[str]) -> Form:
         except (re.error, TypeError) as exc:
             raise RedactionTableError(f"{where}: form {name!r}: bad needs pattern ({exc})") from None
     return Form(name, pattern, tuple(guard), entry["check"], tuple((m["line"], m["secret"]) for m in matches),
-                tuple(entry["no_match"]), where, needs)
+                tuple(entry["no_match"]), where, needs, _any_of(tuple(guard)))
 
 
 @lru_cache(maxsize=1)
@@ -201,7 +202,7 @@ def _spans(text: str, low: str, forms: tuple[Form, ...]) -> list[tuple[int, int]
     """Value spans of every form hit in `text` (not merged)."""
     spans = []
     for form in forms:
-        if not _any_of(form.guard)(low) or (form.needs is not None and not form.needs.search(low)):
+        if not form.guarded(low) or (form.needs is not None and not form.needs.search(low)):
             continue
         for m in form.pattern.finditer(text):
             start, end = m.span("value")
@@ -398,10 +399,11 @@ class Redactor:
         spans = []
         rules = []
         for form in t.forms:
-            hits = _spans(body, low, (form,))
-            if hits:
-                spans.extend(hits)
-                rules.append(form.name)
+            if form.guarded(low):
+                hits = _spans(body, low, (form,))
+                if hits:
+                    spans.extend(hits)
+                    rules.append(form.name)
         direct = {body[s:e] for s, e in spans}
         values: set[str] = set()
         views = _views(body) if _STRUCTURAL.search(body) else []
