@@ -2,9 +2,9 @@
 
 Public entry points:
     create_bundle(BundleOptions(out=..., paths=[...])) -> BundleResult
-    verify_bundle(path) -> Verification          inspect_bundle(path) -> Inspection
+    verify_bundle(path, key=None) -> Verification (signature checked with an OpenSSH public key; sign.py)
     open_evidence(path) -> ContextManager[EvidenceTree]      is_bundle(path) -> bool
-    Redactor().line(text) / redact_text(text)     Pseudonymizer
+    Redactor().line(text) / redact_text(text)     Pseudonymizer     (forms of secrets: redaction.toml)
 """
 
 from diagnostics.bundle.create import BundleError, BundleOptions, BundleResult, create_bundle, map_path_for

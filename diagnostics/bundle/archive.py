@@ -34,6 +34,7 @@ class Member:
     linkname: str = ""
     compressed_size: int | None = None  # zip only
     open: Callable[[], IO[bytes]] | None = None
+    consumed: Callable[[], int] | None = None  # compressed bytes of the archive read so far (for the ratio check)
 
 
 class _Guarded:
@@ -47,7 +48,7 @@ class _Guarded:
             return self._raw.read(n)
         except Exception as exc:  # tarfile.ReadError, zlib.error, EOFError, zipfile.BadZipFile, lzma errors...
             raise ArchiveError(
-                f"{self._archive}: member {self._name!r} is damaged or truncated ({type(exc).__name__}: {exc})"
+                f"{self._archive}: archive damaged: member {self._name!r} is damaged or truncated ({type(exc).__name__}: {exc})"
             ) from None
 
     def close(self) -> None:
@@ -137,26 +138,71 @@ def iter_members(path: str) -> Iterator[Member]:
     try:
         if fmt == "zip":
             with zipfile.ZipFile(path) as zf:
+                read = 0
                 for info in zf.infolist():
                     count += 1
+                    read += info.compress_size + 30 + len(info.filename)  # data plus its local header
                     kind = _zip_type(info)
                     opener = _guard(lambda i=info: zf.open(i), path, info.filename) if kind in ("file", "symlink") else None
-                    yield Member(info.filename, kind, info.file_size, "", info.compress_size, opener)
+                    yield Member(info.filename, kind, info.file_size, "", info.compress_size, opener, lambda r=read: r)
             return
-        with tarfile.open(path, mode="r|*") as tf:
+        with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as tf:
             for info in tf:
                 count += 1
                 kind = _tar_type(info)
                 opener = _guard(lambda i=info: tf.extractfile(i), path, info.name) if kind == "file" else None  # type: ignore[misc,arg-type,return-value]
-                yield Member(info.name, kind, info.size, info.linkname, None, opener)  # type: ignore[arg-type]
+                yield Member(info.name, kind, info.size, info.linkname, None, opener, raw.tell)  # type: ignore[arg-type]
+            _check_tar_end(tf, path, count)
     except ArchiveError:
         raise
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as exc:
         where = f"after {count} member(s)" if count else "at the start"
-        raise ArchiveError(f"{path}: archive is corrupt or truncated {where} ({type(exc).__name__}: {exc})") from None
+        raise ArchiveError(f"{path}: archive damaged: corrupt or truncated {where} ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # lzma/bz2 raise their own error types on damaged streams
         where = f"after {count} member(s)" if count else "at the start"
-        raise ArchiveError(f"{path}: cannot read archive {where} ({type(exc).__name__}: {exc})") from None
+        raise ArchiveError(f"{path}: archive damaged: cannot read {where} ({type(exc).__name__}: {exc})") from None
+
+
+def _check_tar_end(tf: tarfile.TarFile, path: str, count: int) -> None:
+    """tarfile ends a stream silently at a damaged header (after the first one): only zeros may follow the end.
+
+    Reading to the end also lets gzip/xz check their CRC, so a flipped byte is damage, not just a hash mismatch.
+    A damaged header early in a large archive is found at the first non-zero byte, so this reads little then.
+    """
+    stream = tf.fileobj
+    while True:
+        block = stream.read(1 << 16)  # type: ignore[union-attr]
+        if not block:
+            return
+        if block.count(0) != len(block):
+            raise ArchiveError(f"{path}: archive damaged after {count} member(s) (a damaged header ends the readable part)")
+
+
+def stream_damage(path: str) -> str | None:
+    """For a compressed archive: why its compressed stream is damaged (bad CRC, cut short), else None.
+
+    tarfile reads raw deflate without the gzip trailer, so a flipped byte can decode into wrong content without any
+    error; this full pass lets the compression format's own checksum tell damage from a deliberate edit.
+    """
+    import bz2
+    import gzip
+    import lzma
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    opener = gzip.open if head[:2] == b"\x1f\x8b" else lzma.open if head == b"\xfd7zXZ\x00" else bz2.open if head[:3] == b"BZh" else None
+    if opener is None:
+        return None
+    try:
+        with opener(path, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def unsafe_name(name: str) -> str | None:

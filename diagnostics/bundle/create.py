@@ -26,6 +26,7 @@ from diagnostics.bundle.manifest import FORMAT, FORMAT_VERSION, Failure, FileEnt
 from diagnostics.bundle.probes import probe_folder_summaries, probe_hosts, run_live_probe
 from diagnostics.bundle.pseudonymize import Pseudonymizer
 from diagnostics.bundle.reports import bundle_reports
+from diagnostics.bundle.sign import SignError, sign_manifest
 from diagnostics.bundle.stage import StageError, learn_names, sha256_of, stage_file
 from diagnostics.bundle.window import rotated_before
 from diagnostics.bundle.write import write_archive, write_private
@@ -59,6 +60,7 @@ class BundleOptions:
     probe_options: Any = None  # diagnostics.probe.ProbeOptions when probe_hosts is set
     reports: bool = True
     now: datetime | None = None
+    sign_key: Path | None = None  # an OpenSSH private key (or its .pub with the key in ssh-agent): sign the manifest
 
 
 @dataclass(slots=True)
@@ -160,7 +162,14 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
         say(f"collected {len(entries)} file(s); writing archive")
         # The name is fixed before the file exists, so `finally` removes it whenever an interrupt lands.
         tmp_out = parent / f".{out.name}.{os.urandom(6).hex()}.tmp"
-        write_archive(tmp_out, mode, tree, top, manifest)
+        signer = None
+        if options.sign_key is not None:
+            key = options.sign_key
+            signer = lambda data: sign_manifest(data, key)  # noqa: E731
+        try:
+            write_archive(tmp_out, mode, tree, top, manifest, signer)
+        except SignError as exc:
+            raise BundleError(f"{out}: not written, the manifest could not be signed: {exc}") from None
         digest = sha256_of(tmp_out)
         map_path = None
         if pseudo is not None:  # before the rename: a pseudonymised bundle never exists without its map

@@ -130,7 +130,7 @@ def is_bundle(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def open_evidence(path: str, *, limits: ExtractLimits = ExtractLimits(), workdir: str | None = None) -> Iterator[EvidenceTree]:
+def open_evidence(path: str, *, limits: ExtractLimits | None = None, workdir: str | None = None) -> Iterator[EvidenceTree]:
     """Yield an EvidenceTree for a bundle/sosreport archive or folder; temporary files are gone after the block.
 
     Raises EvidenceError when nothing usable can be opened (not found, not an archive, damaged at the start).
@@ -144,6 +144,11 @@ def open_evidence(path: str, *, limits: ExtractLimits = ExtractLimits(), workdir
         raise EvidenceError(f"{path}: no such file or folder")
     if not os.access(p, os.R_OK):
         raise EvidenceError(f"{path}: permission denied")
+    if limits is None:
+        try:
+            limits = ExtractLimits.from_env()
+        except ValueError as exc:
+            raise EvidenceError(f"{path}: not unpacked: {exc}") from None
     tmp = Path(tempfile.mkdtemp(prefix="csdiag-evidence-", dir=workdir))
     try:
         yield _open_archive(p, path, tmp, limits)

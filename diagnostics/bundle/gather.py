@@ -8,11 +8,11 @@ with their own manifest.json), `reports/` for the analysis.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from diagnostics.bounded import loads_json
 from diagnostics.bundle.layout import role_of
 
 PROBE_FORMAT_PREFIX = "csdiag-probe"
@@ -38,8 +38,8 @@ class Plan:
 def probe_manifest(folder: Path) -> dict | None:
     """The folder's manifest.json if it is a probe folder (one host) or a probe run (several hosts)."""
     try:
-        doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        doc = loads_json((folder / "manifest.json").read_bytes(), source=str(folder / "manifest.json"), max_bytes=64 << 20)
+    except (OSError, UnicodeDecodeError, ValueError):  # BoundedValueError is a ValueError: not a probe folder
         return None
     if isinstance(doc, dict) and str(doc.get("format", "")).startswith(PROBE_FORMAT_PREFIX):
         return doc

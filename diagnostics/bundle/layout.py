@@ -53,14 +53,11 @@ def is_sosreport_member(relpath: str) -> bool:
     return role_of(inner) is not None
 
 
-# Files that are secrets as a whole, with no `key=` to redact (sos `add_forbidden_path` as the model): CloudStack's
-# database encryption key file, Java key and trust stores, SSH private key files by their usual names.
-_SECRET_FILES = re.compile(
-    r"(?:^|/)etc/cloudstack/(?:management|usage)/key$|(?:^|/)key$"
-    r"|\.(?:jks|p12|pfx|keystore|truststore|bcfks)$|(?:^|/)(?:cloud\.jks|id_rsa|id_ecdsa|id_ed25519|id_dsa)$"
-)
-
-
 def is_secret_file(relpath: str) -> bool:
-    """`etc/cloudstack/management/key`, `cloud.jks`, `id_rsa`...: left out whole while redacting."""
-    return bool(_SECRET_FILES.search(relpath.replace("\\", "/")))
+    """`etc/cloudstack/management/key`, `cloud.jks`, `id_rsa`...: left out whole while redacting.
+
+    The patterns are data: [files] leave_out in redaction.toml (sos `add_forbidden_path` as the model).
+    """
+    from diagnostics.bundle.redact import is_secret_file as leave_out
+
+    return leave_out(relpath)

@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from diagnostics.bounded import BoundedValueError, loads_json
+
 FORMAT = "csdiag-bundle"
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -112,9 +114,11 @@ def parse(data: bytes, source: str) -> dict[str, Any]:
     if len(data) > MAX_MANIFEST_BYTES:
         raise ManifestError(f"{source}: manifest.json is implausibly large ({len(data)} bytes)")
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = loads_json(data, source=f"{source}: manifest.json", max_bytes=MAX_MANIFEST_BYTES)
+    except BoundedValueError as exc:
+        raise ManifestError(str(exc)) from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ManifestError(f"{source}: manifest.json is not valid JSON ({exc})") from None
+        raise ManifestError(f"{source}: manifest.json is not valid JSON ({str(exc)[:200]})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ManifestError(f"{source}: manifest.json is not a csdiag bundle manifest")
     files = doc.get("files")

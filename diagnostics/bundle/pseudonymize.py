@@ -4,7 +4,8 @@ Why: a customer may share a bundle only if it does not reveal their network, yet
 `10.20.0.5` in agent.log is the same management server as in management-server.log, and that two hosts share a
 subnet. So the mapping is consistent across files and subnet-preserving: every real /24 gets one fake /24 from
 10.128.0.0/9 (then 100.64.0.0/10) and the host octet is kept (sos `clean` keeps relationships the same way). Loopback, 0.0.0.0 and
-netmasks are left alone because they identify nobody.
+netmasks are left alone because they identify nobody. IPv6 the same way: every real /64 gets one stand-in /64 from the
+documentation prefix 2001:db8::/32 and the interface identifier is kept (`::`, `::1` and multicast stay).
 
 Names are learned from CloudStack's own renderings (`Host {..."name":"kvm01"...}`, `via: 4(kvm01)`,
 `"accountName":"acme"`) in a first pass over all inputs, plus any names given explicitly. The built-in accounts
@@ -14,6 +15,7 @@ bundle, never into it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 
@@ -21,6 +23,9 @@ from dataclasses import dataclass, field
 # (5-10x on multi-GB logs). Boundaries are checked in Python on the few matches instead.
 _IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 _IPV4_HINT = re.compile(r"\d\.\d+\.\d+\.\d")
+# IPv6 candidates: hex groups with at least two colons; ipaddress decides (times `15:11:40` and MACs are not valid).
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])|(?<![\w:])::(?![\w:])")
+_IPV6_HINT = re.compile(r"::|(?:[0-9A-Fa-f]{1,4}:){7}")
 
 _HOST_PATTERNS = (
     ('"name":"', re.compile(r'Host \{[^{}]*?"name":"([^"]+)"')),  # 4.18+ entity rendering
@@ -62,6 +67,7 @@ class Pseudonymizer:
 
     ips: bool = True
     _nets: dict[str, str] = field(default_factory=dict)
+    _nets6: dict[int, int] = field(default_factory=dict)  # real /64 prefix -> stand-in /64 prefix (as ints)
     _hosts: dict[str, str] = field(default_factory=dict)
     _accounts: dict[str, str] = field(default_factory=dict)
     _names_re: re.Pattern[str] | None = None
@@ -128,6 +134,23 @@ class Pseudonymizer:
             self._nets[net] = fake
         return f"{fake}.{octets[3]}"
 
+    def _ip6(self, m: re.Match[str]) -> str:
+        text = m.group(0)
+        try:
+            addr = ipaddress.IPv6Address(text)
+        except ValueError:
+            return text  # a time, a MAC, a Java `a::b` method reference...
+        if addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr.ipv4_mapped is not None:
+            return text  # identifies nobody (an IPv4-mapped address had its IPv4 part replaced already)
+        if sum(ch in "0123456789abcdefABCDEF" for ch in text) < 4:
+            return text  # `a::b`, `c::d`: more likely a C++/Java scope than an address
+        value = int(addr)
+        prefix, iid = value >> 64, value & ((1 << 64) - 1)
+        fake = self._nets6.get(prefix)
+        if fake is None:  # 2001:db8:<n>::/64, n counting up: documentation space, never routed
+            fake = self._nets6[prefix] = (0x20010DB8 << 32) | len(self._nets6)
+        return str(ipaddress.IPv6Address((fake << 64) | iid))
+
     def _alias(self, name: str) -> str:
         if name in self._accounts:
             return self._accounts[name]
@@ -148,6 +171,8 @@ class Pseudonymizer:
     def line(self, text: str) -> str:
         if self.ips and _IPV4_HINT.search(text):
             text = _IPV4.sub(self._ip, text)
+        if self.ips and ":" in text and _IPV6_HINT.search(text):
+            text = _IPV6.sub(self._ip6, text)
         names = self._compiled()
         if names is not None:
             text = names.sub(self._name, text)
@@ -164,6 +189,9 @@ class Pseudonymizer:
         """Real -> stand-in, for the private map file."""
         return {
             "ipv4_networks_24": {f"{k}.0/24": f"{v}.0/24" for k, v in self._nets.items()},
+            "ipv6_networks_64": {
+                f"{ipaddress.IPv6Address(k << 64)}/64": f"{ipaddress.IPv6Address(v << 64)}/64" for k, v in self._nets6.items()
+            },
             "hostnames": dict(self._hosts),
             "accounts": dict(self._accounts),
         }

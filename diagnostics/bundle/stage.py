@@ -22,6 +22,7 @@ from diagnostics.bundle.layout import LOG4J_ROLES, is_secret_file
 from diagnostics.bundle.pseudonymize import Pseudonymizer
 from diagnostics.bundle.redact import Redactor
 from diagnostics.bundle.window import WindowFilter, copy_tail
+from diagnostics.sources.files import SourceError, open_regular
 
 MAX_LINE = 8 << 20  # longer lines are processed in pieces of this size (line structure is still kept)
 SNIFF = 8192
@@ -46,7 +47,10 @@ class Staged:
 
 def open_source(path: Path) -> BinaryIO:
     """Open for reading, gunzipping when the content (not the name) is gzip."""
-    f = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    try:
+        f = open_regular(str(path))  # never blocks on a FIFO swapped in after planning
+    except SourceError as exc:
+        raise StageError(str(exc)) from None
     head = f.read(2)
     f.seek(0)
     if head == b"\x1f\x8b":

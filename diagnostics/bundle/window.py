@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
+from diagnostics.bounded import bounded_seconds, parse_number, shift
+
 _TS = re.compile(rb"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -30,7 +32,11 @@ def parse_since(text: str, now: datetime) -> datetime:
     """
     m = _DURATION.match(text)
     if m:
-        return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
+        amount = parse_number(m.group(1), what="--since")
+        seconds = bounded_seconds(amount * _UNITS[m.group(2).lower()], what=f"--since {text.strip()[:20]!r}")
+        return shift(now, -timedelta(seconds=seconds))
+    if len(text) > 64:
+        raise ValueError(f"--since {text[:20]!r}...: expected a duration like 2h, 30m, 1d or a time like 2025-03-10T15:00")
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:

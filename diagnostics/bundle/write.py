@@ -11,10 +11,12 @@ import os
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from diagnostics.bundle.manifest import MANIFEST_NAME, dump
+from diagnostics.bundle.sign import SIG_NAME
 
 
 def _tarinfo(name: str, size: int, mtime: float, is_dir: bool = False) -> tarfile.TarInfo:
@@ -28,8 +30,11 @@ def _tarinfo(name: str, size: int, mtime: float, is_dir: bool = False) -> tarfil
     return info
 
 
-def write_archive(tmp: Path, mode: str, tree: Path, top: str, manifest: dict[str, Any]) -> None:
-    """Write the whole archive to `tmp` (created here, exclusively) and flush it to disk; the caller renames it."""
+def write_archive(tmp: Path, mode: str, tree: Path, top: str, manifest: dict[str, Any], sign: Callable[[bytes], bytes] | None = None) -> None:
+    """Write the whole archive to `tmp` (created here, exclusively) and flush it to disk; the caller renames it.
+
+    With `sign`, its signature of the exact manifest bytes follows the manifest as manifest.json.sig.
+    """
     now = time.time()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as raw:
@@ -38,6 +43,9 @@ def write_archive(tmp: Path, mode: str, tree: Path, top: str, manifest: dict[str
             tf.addfile(_tarinfo(top, 0, now, is_dir=True))
             data = dump(manifest)
             tf.addfile(_tarinfo(f"{top}/{MANIFEST_NAME}", len(data), now), io.BytesIO(data))
+            if sign is not None:
+                signature = sign(data)
+                tf.addfile(_tarinfo(f"{top}/{SIG_NAME}", len(signature), now), io.BytesIO(signature))
             for name in sorted((e["name"] for e in manifest["files"]), key=lambda n: (not n.startswith("reports/"), n)):
                 path = tree / name
                 with open(path, "rb") as f:

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import typer
 
+from diagnostics.bounded import parse_number
 from diagnostics.bundle import BundleError, BundleOptions, create_bundle
 from diagnostics.bundle.archive import ArchiveError
 from diagnostics.bundle.manifest import ManifestError
 from diagnostics.bundle.verify import read_manifest, verify_bundle
 from diagnostics.bundle.window import parse_since
 from diagnostics.cli.common import ExitCode, stderr_console, stdout_console, warn
+from diagnostics.untrusted import for_terminal
 
 bundle_app = typer.Typer(
     help="Make, check and list support bundles (logs, probe folders, analysis; secrets removed).",
@@ -31,9 +33,9 @@ def parse_size(text: str) -> int:
     unit = t[-1:] if t[-1:] in _SIZE_UNITS and not t[-1:].isdigit() else ""
     number = t[: len(t) - len(unit)]
     try:
-        value = float(number)
+        value = parse_number(number, what="--max-size", max_digits=15)
     except ValueError:
-        raise ValueError(f"--max-size {text!r}: expected a size like 64M, 512K, 2G or 0") from None
+        raise ValueError(f"--max-size {text[:40]!r}: expected a size like 64M, 512K, 2G or 0") from None
     if value < 0:
         raise ValueError(f"--max-size {text!r} must not be negative")
     return int(value * _SIZE_UNITS[unit])
@@ -55,6 +57,7 @@ def create(
     known_hosts: Path = typer.Option(Path("~/.ssh/known_hosts"), "--known-hosts", help="Host keys to verify --probe hosts against."),
     accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Trust and record unknown host keys of --probe hosts."),
     no_reports: bool = typer.Option(False, "--no-reports", help="Do not run the analysis into reports/."),
+    sign: Path | None = typer.Option(None, "--sign", metavar="KEY", help="Sign the manifest with this OpenSSH private key (ssh-keygen -Y sign; a passphrase is asked by ssh-keygen or taken from ssh-agent)."),
 ) -> int:
     """Collect logs, probe folders and the analysis into one verifiable archive with a manifest.
 
@@ -100,20 +103,21 @@ def create(
         probe_hosts=list(probe),
         probe_options=probe_options,
         reports=not no_reports,
+        sign_key=sign.expanduser() if sign else None,
     )
     err = stderr_console()
     try:
-        result = create_bundle(options, progress=lambda m: err.print(f"csdiag: {m}", markup=False, highlight=False))
+        result = create_bundle(options, progress=lambda m: err.print(f"csdiag: {for_terminal(m)}", markup=False, highlight=False))
     except BundleError as exc:
         for detail in exc.details:
-            warn(f"not collected: {detail}")
-        warn(str(exc))
+            warn(f"not collected: {for_terminal(detail)}")
+        warn(for_terminal(str(exc)))
         return int(ExitCode.UNKNOWN)
     except OSError as exc:
         warn(f"{out}: cannot write the bundle ({exc.strerror or exc})")
         return int(ExitCode.UNKNOWN)
     for line in result.warnings:
-        warn(f"not collected: {line}")
+        warn(f"not collected: {for_terminal(line)}")
     m = result.manifest
     console = stdout_console()
     truncated = sum(1 for f in m["files"] if f["truncated"])
@@ -125,30 +129,43 @@ def create(
         markup=False,
     )
     console.print(f"sha256 {result.sha256}", markup=False)
+    if sign is not None:
+        console.print(f"signed with {sign} (namespace csdiag-bundle); check with: csdiag bundle verify --key {sign}.pub {result.path}", markup=False)
     if result.map_path is not None:
         console.print(f"pseudonym map (keep private, do not send): {result.map_path}", markup=False)
     return int(ExitCode.OK if result.complete else ExitCode.UNKNOWN)
 
 
 @bundle_app.command("verify", no_args_is_help=True)
-def verify(bundle: str = typer.Argument(..., metavar="FILE", help="A bundle (.tar.gz/.tgz/.tar.xz/.zip) or its unpacked folder.")) -> int:
-    """Check every member's sha256 and size against the manifest (and FILE.sha256 when present).
+def verify(
+    bundle: str = typer.Argument(..., metavar="FILE", help="A bundle (.tar.gz/.tgz/.tar.xz/.zip) or its unpacked folder."),
+    key: Path | None = typer.Option(None, "--key", metavar="PUB", help="The sender's OpenSSH public key: also prove the manifest was signed with it (unmodified since)."),
+) -> int:
+    """Check every member's sha256 and size against the manifest (and FILE.sha256 when present); with --key, also
+    the manifest's signature, which proves nobody edited members and rewrote their hashes.
 
-    Exit codes: 0 intact, 2 content differs from the manifest (modified or tampered), 3 unreadable or no bundle.
+    Exit codes: 0 intact (and signed by KEY), 2 content or signature differs (modified or tampered), 3 archive damaged,
+    unreadable or no bundle.
     """
-    result = verify_bundle(bundle)
+    result = verify_bundle(bundle, key.expanduser() if key else None)
     console = stdout_console()
     if result.status == "unreadable":
         for problem in result.problems:
-            warn(problem)
+            warn(for_terminal(problem))
         return int(ExitCode.UNKNOWN)
     for problem in result.problems:
-        console.print(f"MISMATCH {problem}", markup=False)
+        console.print(f"MISMATCH {for_terminal(problem)}", markup=False)
     if result.status == "mismatch":
-        console.print(f"{bundle}: {len(result.problems)} problem(s); {result.checked} file(s) match the manifest", markup=False)
+        console.print(f"{for_terminal(bundle)}: {len(result.problems)} problem(s); {result.checked} file(s) match the manifest", markup=False)
         return int(ExitCode.CRITICAL)
     extra = ", archive checksum ok" if result.archive_checksum == "ok" else ""
-    console.print(f"{bundle}: ok, {result.checked} file(s) match the manifest{extra}", markup=False)
+    if result.signature == "good":
+        extra += f", signature good ({for_terminal(result.signature_detail)})"
+    elif result.signature == "not checked":
+        extra += ", signed (give --key PUB to check the signature)"
+    else:
+        extra += ", not signed"
+    console.print(f"{for_terminal(bundle)}: ok, {result.checked} file(s) match the manifest{extra}", markup=False)
     return int(ExitCode.OK)
 
 
@@ -164,17 +181,17 @@ def inspect(
     try:
         m = read_manifest(bundle)
     except (ArchiveError, ManifestError) as exc:
-        warn(str(exc))
+        warn(for_terminal(str(exc)))
         return int(ExitCode.UNKNOWN)
     except OSError as exc:
-        warn(f"{bundle}: {exc.strerror or exc}")
+        warn(f"{for_terminal(bundle)}: {exc.strerror or exc}")
         return int(ExitCode.UNKNOWN)
     console = stdout_console()
-    if as_json:
-        console.print(json.dumps(m, indent=2, ensure_ascii=False), markup=False)
+    if as_json:  # JSON escapes every control character itself (ensure_ascii)
+        console.print(json.dumps(m, indent=2, ensure_ascii=True), markup=False)
         return int(ExitCode.OK)
     for line in inspect_lines(m):
-        console.print(line, markup=False)
+        console.print(for_terminal(line), markup=False)
     return int(ExitCode.OK)
 
 

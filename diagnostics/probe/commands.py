@@ -11,15 +11,26 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from diagnostics.bundle.redact import host_filter_words
+
 MiB = 1024 * 1024
 
-# Secrets leave agent.properties ON THE HOST: the value of every key whose name mentions one of these
-# words is replaced before the bytes travel; commented-out keys too (an old password is still a password).
-SECRET_KEY_WORDS = ("pass", "secret", "key", "token", "keystore")
+# Secrets leave agent.properties ON THE HOST: the value of every key whose name mentions one of the words of
+# [host_filter] in diagnostics/bundle/redaction.toml is replaced before the bytes travel; commented-out keys too,
+# whatever comment prefix they carry (an old password is still a password), and credentials inside any URI
+# (`hypervisor.uri=qemu+ssh://root:pw@host/system`).
+SECRET_KEY_WORDS = host_filter_words()
 REDACTED = "<redacted>"
+_WORDS = "(" + "|".join(SECRET_KEY_WORDS) + ")"
 _REDACT_SED = (
-    r"s/^([[:space:]]*[#!]?[[:space:]]*[^=:[:space:]]*(" + "|".join(SECRET_KEY_WORDS) + r")[^=:[:space:]]*"
-    r"([[:space:]]*[=:][[:space:]]*|[[:space:]]+)).*$/\1" + REDACTED + "/I"
+    # key=value, key: value, key value
+    r"s/^([[:space:]]*[#!;]*[[:space:]]*[^=:[:space:]]*" + _WORDS + r"[^=:[:space:]]*"
+    r"([[:space:]]*[=:][[:space:]]*|[[:space:]]+)).*$/\1" + REDACTED + "/I",
+    # a comment that names a secret key after some words: `## old: keystore.passphrase=x`, `#OLD db.password x`
+    r"s/^([[:space:]]*[#!;]+([^=]*[[:space:]:])?[^=:[:space:]]*" + _WORDS + r"[^=:[:space:]]*"
+    r"([[:space:]]*[=:][[:space:]]*|[[:space:]]+)).*$/\1" + REDACTED + "/I",
+    # user:password@ inside any URI on any line
+    r"s#(://[^:/@[:space:]]*:)[^@[:space:]]+@#\1" + REDACTED + "@#g",
 )
 
 # A log4j record starts with 'yyyy-MM-dd HH:mm:ss' (log4j2 %d{ISO8601} puts a 'T' in the middle).
@@ -74,7 +85,8 @@ def remote_command_line(spec: CommandSpec, *, sudo: bool, args: tuple[str, ...] 
 
 
 def agent_properties_script(path: str) -> str:
-    return f"sed -E {shlex.quote(_REDACT_SED)} {shlex.quote(path)}"
+    expressions = " ".join(f"-e {shlex.quote(e)}" for e in _REDACT_SED)
+    return f"sed -E {expressions} {shlex.quote(path)}"
 
 
 def agent_log_script(path: str, since_seconds: int, byte_cap: int) -> str:

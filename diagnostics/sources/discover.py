@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE
 from diagnostics.logs.syslog import SYSLOG_RE
-from diagnostics.sources.files import SNIFF_BYTES, SourceError, looks_binary, sniff
+from diagnostics.sources.files import SNIFF_BYTES, SourceError, looks_binary, sniff, special_kind
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x0a\x0d\x0d\x0a")
 SKIP_DIRS = {".git", "__pycache__", "_generator", ".pytest_cache"}
@@ -168,6 +168,13 @@ def _walk(found: Discovery, top: str) -> None:
 
 
 def _add_file(found: Discovery, path: str, explicit: bool, host: str | None = None) -> None:
+    special = special_kind(path)  # a FIFO would block the first read forever: decided by stat, never opened
+    if special is not None:
+        line = f"{path}: {special}, not a regular file; skipped (only regular files are read)"
+        # Like an unknown format: an error when the operator named it or it is named like a log, else a note.
+        (found.errors if explicit or _LOG_NAME_RE.search(os.path.basename(path)) else found.notes).append(line)
+        found.inputs.append(Input(path, "skipped", detail=special))
+        return
     try:
         kind, detail, lines = classify_head(sniff(path))
     except SourceError as exc:

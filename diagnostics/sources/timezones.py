@@ -11,6 +11,8 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from diagnostics.bounded import BoundedValueError, bounded_seconds, parse_number, shift
+
 _OFFSET_RE = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?$")
 _REL_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|w)s?$", re.I)
 _UNIT = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "day": 86400, "w": 604800}
@@ -62,16 +64,22 @@ def parse_when(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
     m = _REL_RE.match(text)
     if m:
         now = now or datetime.now(timezone.utc)
-        return now - timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2).lower()])
+        return shift(now, -timedelta(seconds=parse_duration(text)))
     try:
+        if len(text) > 64:
+            raise ValueError
         ts = datetime.fromisoformat(text.replace(",", "."))
     except ValueError:
-        raise TimeSpecError(f"cannot read time {text!r}: use e.g. 2h, 30m, 1d or 2025-03-10 14:00") from None
+        raise TimeSpecError(f"cannot read time {text[:40]!r}: use e.g. 2h, 30m, 1d or 2025-03-10 14:00") from None
     return ts if ts.tzinfo else ts.replace(tzinfo=tz)
 
 
 def parse_duration(text: str) -> float:
     m = _REL_RE.match(text.strip())
     if not m:
-        raise TimeSpecError(f"cannot read duration {text!r}: use e.g. 90s, 10m, 2h")
-    return float(m.group(1)) * _UNIT[m.group(2).lower()]
+        raise TimeSpecError(f"cannot read duration {text[:40]!r}: use e.g. 90s, 10m, 2h")
+    try:
+        amount = parse_number(m.group(1), what="duration")
+        return bounded_seconds(amount * _UNIT[m.group(2).lower()], what=f"duration {text.strip()[:20]!r}")
+    except BoundedValueError as exc:
+        raise TimeSpecError(str(exc)) from None
