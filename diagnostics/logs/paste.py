@@ -57,7 +57,8 @@ _PROMPT_RE = re.compile(
     r"|\((?P<env>[\w.-]+)\)[^>\n]{0,8}>"  # (localcloud) 🐱 > list ...   (cmk)
     r")\s+[\w./~-]"
 )
-_LINENO_RE = re.compile(r"^\s*(\d{1,6})(?:\s*[:|│]\s?|[.)]\s|\t| +)(?=\S)")
+_NUMBERED_BLANK_RE = re.compile(r"^\s*(\d{1,6})\s*[:|│.)]?\s*$")
+_LINENO_RE = re.compile(r"^\s*(\d{1,6})(?:\s*[:|│] ?|[.)] | +|\t)(?=.)")
 _BULLET_RE = re.compile(r"^\s*(?:[-*+•·▪►‣]|\d{1,3}[.)])\s+")
 _BOX_RE = re.compile(r"^(?P<c>[x│┃║])(?P<body>\s.*?)\s+(?P=c)\s*$")
 _TABLE_SEP_RE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?\s*)?$")
@@ -146,7 +147,7 @@ class _Line:
 
     text: str
     kind: str  # record | syslog | bare | trace | other
-    lengths: tuple[int, ...]  # widths a wrap may have applied to: unquoted, without line decorations, bare text
+    lengths: tuple[int, ...]  # unquoted, without line decorations (the width a wrap shows), bare text
     origin: str | None = None
     wrap_evidence: bool = True  # False for lines whose length says nothing about a wrap (table rows, boxes)
 
@@ -179,10 +180,17 @@ class _Decoder:
                 text = cell
                 r.cells += 1
                 evidence = False
+        m = _NUMBERED_BLANK_RE.match(text)
+        if m and int(m.group(1)) == self.next_number:
+            self.next_number += 1
+            r.numbers += 1
+            return "", False
         m = _LINENO_RE.match(text)
         if m:
             number, rest = int(m.group(1)), text[m.end():]
-            if number == self.next_number or self.logical(rest, count=False).kind != "other":
+            # a number that continues the count, a count that starts at 1, or one in front of a record
+            if number == self.next_number or (self.next_number is None and number == 1) \
+                    or self.logical(rest, count=False).kind != "other":
                 text = rest
                 self.next_number = number + 1
                 r.numbers += 1
@@ -245,9 +253,12 @@ class _Decoder:
         """The cell of a markdown/ASCII table row holding log material (`\\|` unescaped); None if none does."""
         cells = re.split(r"(?<!\\)\|", row.strip().strip("|"))
         for cell in cells:
-            content = cell.strip().replace("\\|", "|")
-            if self.logical(content, count=False).kind != "other":
-                return content
+            # one space of padding on each side; a tab or indentation inside the cell is the line's own
+            content = cell.rstrip().replace("\\|", "|")
+            content = content[1:] if content.startswith(" ") else content
+            for candidate in (content, content.strip()):
+                if self.logical(candidate, count=False).kind != "other":
+                    return candidate
         return None
 
 
@@ -294,7 +305,9 @@ def _looks_prose(text: str) -> bool:
     words = _WORD_RE.findall(t)
     letters = sum(len(w) for w in words)
     dense = sum(1 for c in t if not c.isspace())
-    return (len(words) >= 2 or (len(words) == 1 and t.endswith(":"))) and letters >= 0.6 * dense
+    # scripts without spaces between words (Chinese, Japanese) make one long "word"
+    sentence = len(words) >= 2 or t.endswith((":", "：")) or any(len(w) >= 4 and w[0] >= "\u2e80" for w in words)
+    return sentence and letters >= 0.6 * dense
 
 
 def _unquote(line: str, repairs: PasteRepairs) -> str:
@@ -330,8 +343,12 @@ def detect_paste(sample_lines: list[str]) -> tuple[bool, int | None]:
     linked = sum(1 for line in nonblank if _linked(line))
     fences = sum(1 for line in nonblank if _FENCE_RE.match(line))
     prompts = sum(1 for line in nonblank if _PROMPT_RE.match(line))
-    unquoted = [QUOTE_RE.sub("", line, count=1) for line in nonblank]
-    decoded = [decoder.decode(line) for line in unquoted]
+    pairs = [(u, decoder.decode(u)) for u in (QUOTE_RE.sub("", line, count=1) for line in nonblank)]
+    pairs = [(u, d) for u, d in pairs if d.text.strip()]  # numbered blank lines are blank lines
+    unquoted = [u for u, _ in pairs]
+    decoded = [d for _, d in pairs]
+    if not decoded:
+        return False, None
     width = _wrap_width(decoded)
     blank_between = sum(1 for line in sample_lines if not line.strip())
     starts = [i for i, d in enumerate(decoded) if d.kind in ("record", "syslog")]
@@ -362,11 +379,11 @@ def detect_paste(sample_lines: list[str]) -> tuple[bool, int | None]:
 def _wrap_width(lines: list[_Line]) -> int | None:
     """The width W such that several W-long lines are followed by a line that cannot start anything.
 
-    Tried on each of the lengths a line has (as pasted, without line decorations, bare text): a wrap applied
-    before the decoration was added shows in one of them.
+    Measured without the per-line decorations (quotes, line numbers: added after the wrap) but with what is part of
+    the text (a host prefix, bullets, markup: there before the wrap).
     """
     best: tuple[int, int] | None = None
-    for i in range(3):
+    for i in (1,):
         texts: dict[int, set[str]] = {}
         for cur, nxt in zip(lines, lines[1:]):
             n = cur.lengths[i]
@@ -375,7 +392,8 @@ def _wrap_width(lines: list[_Line]) -> int | None:
         lengths = Counter({n: len(seen) for n, seen in texts.items()})
         if not lengths:
             continue
-        width, count = lengths.most_common(1)[0]
+        # a piece that ended on spaces was trimmed to W-1 or W-2: evidence for W as well
+        width, count = max(((w, lengths[w] + lengths[w - 1] + lengths[w - 2]) for w in lengths), key=lambda wc: (wc[1], wc[0]))
         # links added by the page after wrapping make those lines longer: they do not disprove a width
         longer = sum(1 for d in lines if d.lengths[i] > width and d.wrap_evidence and not _linked(d.text))
         if count >= 2 and longer == 0 and (best is None or count > best[1]):
@@ -406,29 +424,30 @@ class _Repairer:
         if self.out == 0 and not self.head_overflow:
             self.raw_head.append(line)
             self.head_overflow = len(self.raw_head) > _MAX_BUFFER
-        if _FENCE_RE.match(line):
-            r.fences += 1
-            yield from self.boundary()
-            return
         line = _unquote(line, r)
-        if not line.strip():
+        cur = self.decoder.decode(line) if line.strip() else None
+        if cur is None or not cur.text.strip():  # blank, or a numbered blank line
             r.blanks += 1
             yield from self.boundary()
             return
-        if line.strip() == "`":
+        bare = cur.text.strip()
+        if _FENCE_RE.match(cur.text):
+            r.fences += 1
+            yield from self.boundary()
+            return
+        if bare == "`":
             r.markup += 1
             yield from self.boundary()
             return
-        prompt = _PROMPT_RE.match(line)
-        if prompt is not None and _kind(line) == "other" and _find_start(line)[0] < 0:
+        prompt = _PROMPT_RE.match(cur.text)
+        if prompt is not None and cur.kind == "other" and _find_start(cur.text)[0] < 0:
             r.prompts += 1
             self.prompt_host = prompt.group("h1") or prompt.group("h2") or self.prompt_host
             yield from self.boundary()
             return
-        if _TABLE_SEP_RE.match(line):
+        if _TABLE_SEP_RE.match(cur.text):
             r.cells += 1
             return
-        cur = self.decoder.decode(line)
         p = self.pending
         if p is not None and cur.kind == "other" and cur.text:
             spaces = self._wrap_gap(p, cur)
@@ -446,12 +465,9 @@ class _Repairer:
         w = self.width
         if w is None or not prev.wrap_evidence:
             return None
-        if w in prev.lengths:
-            return 0
-        if not cur.text[:1].isspace():
-            for n in prev.lengths:
-                if w - 2 <= n < w:  # the wrap fell on one or two spaces, trimmed by the paste
-                    return w - n
+        n = prev.lengths[1]
+        if w - 2 <= n <= w:  # shorter: the wrap fell on one or two spaces, which the paste trimmed
+            return w - n
         return None
 
     # -- logical lines and blocks -----------------------------------------------------------------------------
