@@ -63,7 +63,7 @@ _BULLET_RE = re.compile(r"^\s*(?:[-*+•·▪►‣]|\d{1,3}[.)])\s+")
 _BOX_RE = re.compile(r"^(?P<c>[x│┃║])(?P<body>\s.*?)\s+(?P=c)\s*$")
 _TABLE_SEP_RE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?\s*)?$")
 _BOLD_RE = re.compile(r"(?<![*\w])\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*(?![*\w])")
-_ORIGIN_RE = re.compile(r"^[\[(]?(?P<name>[\w][\w.@/-]{0,80}?)[\])]?\s*[:|>-]?$")
+_ORIGIN_RE = re.compile(r"^[\[(]?(?P<name>[\w/][\w.@/-]{0,200}?)[\])]?\s*[:|>-]?$")
 _OPENERS = {"`": "`", '"': '"', "“": "”", "'": "'", "「": "」", "«": "»", "„": "“", "(": ")"}
 _WORD_RE = re.compile(r"[^\W\d_]{2,}")
 _MAX_BUFFER = 2000  # lines of a block held while waiting for its first record; beyond this it is passed on
