@@ -32,9 +32,6 @@ from diagnostics.logs.syslog import SYSLOG_RE
 QUOTE_RE = re.compile(r"^\s{0,3}(?:>\s?)+")
 MD_LINK_RE = re.compile(r"\[([^\]\n]+)\]\((?:https?://|www\.)[^)\s]*\)")
 ANGLE_LINK_RE = re.compile(r"\s*<(?:https?://|www\.)[^>\s]*>")
-_RECORD_START_RE = re.compile(
-    r"^(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:)"
-)
 # Java stack trace lines: frames, causes, elisions, and an exception line (`pkg.FooException: msg`)
 _TRACE_RE = re.compile(
     r"^\s*(?:at [\w$.<>/-]+\(|Caused by: |\.\.\. \d+ (?:more|common frames omitted)|Suppressed: "
@@ -73,8 +70,8 @@ _MAX_BUFFER = 2000  # lines of a block held while waiting for its first record; 
 class PasteRepairs:
     """What the paste repair assumed; rendered as notes in every output.
 
-    `breaks`: output line numbers (1-based) where a header-less block (a stack trace without its record) starts,
-    so it must not continue the record before it. `origins`: output line number of a record -> the host, server or
+    `breaks`: output line numbers (1-based) where a block starts without a timestamped header (a stack trace
+    without its record, a record pasted without its time), so it must not continue the record before it. `origins`: output line number of a record -> the host, server or
     file name written before its timestamp (or named by the shell prompt above it).
     """
 
