@@ -125,8 +125,7 @@ def facts_from_file(path: str, host: str | None = None) -> tuple[list[Fact], lis
     if kind is None:
         return [], errors + [f"{path}: not recognised as host command output ({', '.join(KINDS)}); skipped"]
     if kind == "guest_console":  # the guest's boot, not this host's kernel: summarised, never host facts
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            return [], errors + [f"{path}: {parse_console(stream.read(MAX_TABLE_BYTES)).describe()}"]
+        return [], errors + [console_note(path)]
     host = host or host_from_path(path)
     refused = re.search(r"^dmesg: read kernel buffer failed: (.*)$", text_head, re.M)
     if kind == "dmesg" and refused:
@@ -149,3 +148,12 @@ def facts_from_file(path: str, host: str | None = None) -> tuple[list[Fact], lis
         errors.append(f"{path}: {size} bytes is too large for {kind} output; only the first "
                       f"{MAX_TABLE_BYTES // (1024 * 1024)} MiB were read")
     return facts_from_text(text, path=path, host=host, kind=kind), errors
+
+
+def console_note(path: str) -> str:
+    """One line naming the file: what a guest serial console shows (boots, how far the last got, the guest)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            return f"{path}: {parse_console(stream.read(MAX_TABLE_BYTES)).describe()}"
+    except OSError as exc:
+        return f"{path}: cannot read ({exc.strerror or exc})"

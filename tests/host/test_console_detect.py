@@ -79,3 +79,16 @@ def test_a_kernel_restart_without_firmware_lines_counts_as_another_boot():
 ])
 def test_a_single_weak_sign_is_not_a_console(text):
     assert detect_kind(text) != "guest_console"
+
+
+def test_analysis_names_the_guest_console_in_a_note_without_calling_the_input_incomplete(tmp_path):
+    from datetime import timezone
+
+    from diagnostics.pipeline import collect
+
+    path = tmp_path / "kvm03" / "console.log"
+    path.parent.mkdir()
+    path.write_text(BOOT_LOOP, encoding="utf-8")
+    out = collect([str(path)], tz=timezone.utc)
+    assert out.facts == [] and out.errors == []  # no host fact from the guest's kernel, nothing missing either
+    assert any("web01" in n and "attributed to the guest" in n and str(path) in n for n in out.notes)
