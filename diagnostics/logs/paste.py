@@ -147,6 +147,8 @@ class _Line:
     lengths: tuple[int, ...]  # unquoted, without line decorations (the width a wrap shows), bare text
     origin: str | None = None
     wrap_evidence: bool = True  # False for lines whose length says nothing about a wrap (table rows, boxes)
+    effects: tuple[str, ...] = ()  # the PasteRepairs counters the logical step would raise
+    cached: "_Line | None" = None  # the logical step's result for a physical line, reused when nothing is joined
 
 
 class _Decoder:
@@ -195,21 +197,23 @@ class _Decoder:
 
     def logical(self, text: str, count: bool = True) -> _Line:
         """Strip inline markup and whatever stands before the record; classify what is left."""
-        r = self.r if count else PasteRepairs()
+        effects: list[str] = []
         original = text
-        text = _TAG_HEAD_RE.sub("", text, count=1)
-        text = _TAG_TAIL_RE.sub("", text, count=1)
-        ticks = text.count("`")
-        if ticks == 2 and text.startswith("`") and text.endswith("`") and len(text) > 2:
-            text = text[1:-1]
-        elif ticks % 2 == 1 and text.startswith("`"):
-            text = text[1:]
-        elif ticks % 2 == 1 and text.endswith("`"):
-            text = text[:-1]
+        if "<" in text or "{" in text:
+            text = _TAG_HEAD_RE.sub("", text, count=1)
+            text = _TAG_TAIL_RE.sub("", text, count=1)
+        if "`" in text:
+            ticks = text.count("`")
+            if ticks == 2 and text.startswith("`") and text.endswith("`") and len(text) > 2:
+                text = text[1:-1]
+            elif ticks % 2 == 1 and text.startswith("`"):
+                text = text[1:]
+            elif ticks % 2 == 1 and text.endswith("`"):
+                text = text[:-1]
         if "**" in text:
             text = _BOLD_RE.sub(r"\1", text)
         if text != original:
-            r.markup += 1
+            effects.append("markup")
         kind = _kind(text)
         origin = None
         if kind == "other":
@@ -217,7 +221,7 @@ class _Decoder:
             if m and _kind(text[m.end():]) != "other":
                 text = text[m.end():]
                 kind = _kind(text)
-                r.bullets += 1
+                effects.append("bullets")
         if kind == "other":
             pos, found = _find_start(text)
             if pos > 0:
@@ -229,22 +233,29 @@ class _Decoder:
                         rest = rest[:cut].rstrip()
                 origin = _origin(prefix)
                 if origin is not None or not prefix.strip():
-                    r.prefixed += 1
+                    effects.append("prefixed")
                 elif prefix.strip().isdigit():
-                    r.numbers += 1
+                    effects.append("numbers")
                 else:
-                    r.in_prose += 1
+                    effects.append("in_prose")
                 text, kind = rest, found
-        return _Line(text, kind, (), origin)
+        line = _Line(text, kind, (), origin, effects=tuple(effects))
+        if count:
+            self.apply(line)
+        return line
+
+    def apply(self, line: _Line) -> None:
+        """Count what the logical step did to `line`."""
+        for name in line.effects:
+            setattr(self.r, name, getattr(self.r, name) + 1)
 
     def decode(self, line: str) -> _Line:
         """Both steps on one physical line, with the lengths a wrap could have produced."""
         mid, evidence = self.physical(line)
-        out = self.logical(mid, count=False)
-        out.lengths = (len(line), len(mid), len(out.text))
-        out.wrap_evidence = evidence
-        out.text = mid  # the logical step is applied again (counted) once wrapped lines are joined
-        return out
+        logical = self.logical(mid, count=False)
+        # the text stays `mid`: the logical step applies to the line once wrapped pieces are joined
+        return _Line(mid, logical.kind, (len(line), len(mid), len(logical.text)), logical.origin, evidence,
+                     cached=logical)
 
     def _record_cell(self, row: str) -> str | None:
         """The cell of a markdown/ASCII table row holding log material (`\\|` unescaped); None if none does."""
@@ -450,7 +461,7 @@ class _Repairer:
             spaces = self._wrap_gap(p, cur)
             if spaces is not None:
                 p.text += " " * spaces + cur.text
-                p.lengths, p.wrap_evidence = cur.lengths, cur.wrap_evidence
+                p.lengths, p.wrap_evidence, p.cached = cur.lengths, cur.wrap_evidence, None
                 r.joined += 1
                 r.joined_at_space += spaces > 0
                 return
@@ -472,7 +483,12 @@ class _Repairer:
         line, self.pending = self.pending, None
         if line is None:
             return
-        line = self.decoder.logical(_delink(line.text, self.r))
+        delinked = _delink(line.text, self.r)
+        if line.cached is not None and delinked == line.text:  # one physical line: its logical step is known
+            self.decoder.apply(line.cached)
+            line = line.cached
+        else:
+            line = self.decoder.logical(delinked)
         if self.block_is_log:
             yield from self._emit(line)
         elif line.kind == "other":
