@@ -8,9 +8,9 @@ repair so the output can state what was assumed (`PasteRepairs.describe`):
   (`| 2024-... |`), box-drawing borders of terminal viewers, `<pre>`/`{code}` tags, inline backticks, **bold**;
 - prefixes before the timestamp: a host or server name (`mgmt01 2024-...`, `kvm03: 2024-...`, `[mgmt01] ...`),
   a `grep` file name, indentation, or prose in any language (`the log says: 2024-...`);
-- blocks: code fences, blank lines, shell prompts (`[root@kvm01 ~]# grep ...`) separate blocks. A block with a log
-  record, a journald line or a Java stack trace is log material; other blocks (commentary, other command output)
-  are set aside, and prose just before the first record of a block is dropped;
+- blocks: code fences, blank lines, shell prompts (`[root@kvm01 ~]# grep ...`) and a change of quote level
+  separate blocks. A block with a log record, a journald line or a Java stack trace is log material; other blocks
+  (commentary, other command output) are set aside, and prose just before the first record of a block is dropped;
 - hard wraps at a fixed width W: a line of W characters (W-1 or W-2 when the wrap fell on spaces the paste then
   trimmed) is joined with the next line unless that line starts a record or a stack frame, never across blocks;
 - header-less excerpts (an exception with its `at` frames, `Caused by:`, `... N more`) are kept intact and
@@ -422,6 +422,7 @@ class _Repairer:
         self.out = 0  # output lines so far
         self.in_record = False  # the last emitted line belongs to a record or a trace
         self.prompt_host: str | None = None
+        self.quote_depth = 0
         self.raw_head: list[str] = []  # input until the first output line: passed on if nothing is log material
         self.head_overflow = False
 
@@ -432,7 +433,12 @@ class _Repairer:
         if self.out == 0 and not self.head_overflow:
             self.raw_head.append(line)
             self.head_overflow = len(self.raw_head) > _MAX_BUFFER
+        quote = QUOTE_RE.match(line)
+        depth = quote.group(0).count(">") if quote else 0
         line = _unquote(line, r)
+        if depth != self.quote_depth and line.strip():  # another quote level: another author's text
+            self.quote_depth = depth
+            yield from self.boundary()
         cur = self.decoder.decode(line) if line.strip() else None
         if cur is None or not cur.text.strip():  # blank, or a numbered blank line
             r.blanks += 1

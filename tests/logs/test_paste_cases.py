@@ -158,3 +158,20 @@ def test_unknown_format_only_when_nothing_is_a_record_a_trace_or_host_output(tex
 def test_material_counts_what_a_person_counts():
     m = scan_material([f"> mgmt01 {REC}", f"> {EXC}", f"> {FRAME}", "> ", "> thanks"])
     assert (m.records, m.traces) == (1, 2)
+
+
+def test_journald_lines_collected_with_a_host_prefix_are_read_with_their_origin():
+    text = ("kvm03: Sep 03 01:12:08 kvm03 java[2720]: WARN  [cloud.agent.Agent] (agentRequest-Handler-1:null) (logid:) Lost connection\n"
+            "kvm04: Sep 03 01:12:09 kvm04 java[2711]: INFO  [cloud.agent.Agent] (Agent-Handler-1:null) (logid:) Connected\n")
+    out, repairs = repair(text)
+    assert [line.split(" ", 3)[3][:5] for line in out] == ["kvm03", "kvm04"]
+    assert repairs.origins == {1: "kvm03", 2: "kvm04"}
+    recs, _ = records(text)
+    assert [r.level for r in recs] == ["WARN", "INFO"]
+
+
+def test_a_mailing_list_reply_quoting_a_quote_is_read():
+    text = f"On Tue, Ops wrote:\n> Hi,\n> > {REC}\n> > {EXC}\n> > {FRAME}\n> \n> did you check the capacity?\n"
+    out, repairs = repair(text)
+    assert out == [REC, EXC, FRAME]
+    assert repairs.quotes >= 5 and repairs.set_aside >= 2
