@@ -222,6 +222,11 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
                 out.error(message, record["path"])
             if stats.records == 0:
                 out.error(f"{record['path']}: no CloudStack log records found ({stats.unparsed} unparsed lines)", record["path"])
+        elif item.kind == "host" and item.detail == "guest_console":
+            from diagnostics.host.evidence import console_note
+
+            record.update(detail=item.detail, facts=0)
+            out.notes.append(console_note(item.path))  # the guest's boot: said, no host evidence is missing
         elif item.kind == "host":
             from diagnostics.host import facts_from_file
 

@@ -13,6 +13,9 @@ The checks run most specific first; the first match wins.
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
 
 import pyparsing as pp
 
@@ -21,7 +24,11 @@ from diagnostics.host.free import HEADER as FREE_HEADER
 KINDS = (
     "free", "meminfo", "ksm", "numactl", "virsh_list", "virsh_dominfo", "virsh_nodeinfo", "lscpu", "sensors", "uptime", "dmesg",
 )
+# Not host evidence: output about a guest, recognised so that it is attributed to the guest and never to the host.
+GUEST_KINDS = ("guest_console",)
 HEAD_LINES = 200
+_KERNEL_STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+_STRONG_CONSOLE = ("firmware", "boot loader", "the emulator's own messages on the console")
 
 _DMESG_PREFIX = re.compile(
     r"^(?:\[\s*\d+\.\d{6}\]"  # [   12.345678]
@@ -52,8 +59,48 @@ def _is_free(lines: list[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=1)
+def console_markers() -> dict[str, list[tuple[str, re.Pattern[str], list[str]]]]:
+    """The guest-console markers of data/guest_console.toml: section -> [(name, compiled pattern, examples)]."""
+    text = resources.files("diagnostics.host").joinpath("data/guest_console.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    return {
+        section: [(entry["name"], re.compile(entry["pattern"]), list(entry.get("examples", []))) for entry in entries]
+        for section, entries in data.items()
+    }
+
+
+def console_signals(lines: list[str]) -> dict[str, set[str]]:
+    """Which marker groups of each section the lines show (kernel stamps removed first)."""
+    markers = console_markers()
+    found: dict[str, set[str]] = {section: set() for section in markers}
+    for line in lines:
+        text = _KERNEL_STAMP.sub("", line.strip(), count=1)
+        if not text:
+            continue
+        for section, entries in markers.items():
+            for name, pattern, _examples in entries:
+                if name not in found[section] and pattern.match(text):
+                    found[section].add(name)
+    return found
+
+
+def is_guest_console(lines: list[str]) -> bool:
+    """A guest's serial console: firmware, boot loader or emulator lines; or two kinds of console-only lines (a
+    login prompt and init status, say) or one with kernel lines; or a kernel that writes to a serial port and runs
+    in a VM. A guest's own `dmesg` has none of these and stays `dmesg`."""
+    signals = console_signals(lines)
+    console = signals.get("console_only", set())
+    if console & set(_STRONG_CONSOLE):
+        return True
+    kernel_lines = any(_KERNEL_STAMP.match(line.strip()) for line in lines)
+    if len(console) >= 2 or (console and kernel_lines):
+        return True
+    return bool(signals.get("serial_kernel")) and bool(signals.get("guest_kernel"))
+
+
 def detect_kind(text_head: str) -> str | None:
-    """One of KINDS, or None when the text is none of them (an agent.log, a random paste)."""
+    """One of KINDS or GUEST_KINDS, or None when the text is none of them (an agent.log, a random paste)."""
     lines = text_head.splitlines()[:HEAD_LINES]
     stripped = [line.strip() for line in lines if line.strip()]
     if not stripped:
@@ -90,6 +137,8 @@ def detect_kind(text_head: str) -> str | None:
         len(stripped) == 1 and _PROC_UPTIME.match(stripped[0])
     ):
         return "uptime"
+    if is_guest_console(stripped):
+        return "guest_console"
     if any(s.startswith("dmesg: read kernel buffer failed") for s in stripped):
         return "dmesg"  # dmesg_restrict: recorded by the probe, reported by facts_from_file
     stamped = sum(1 for s in stripped if _DMESG_PREFIX.match(s))

@@ -391,3 +391,72 @@ def parse_dmesg(text: str) -> DmesgLog:
 
 def dmesg_facts(log: DmesgLog, *, path: str = "<text>", host: str | None = None) -> list[KernelEvent]:
     return [replace(e, path=path, host_name=host or e.host_name) for e in log.events]
+
+
+# --- a guest's serial console ----------------------------------------------------------------------------------
+_LOGIN = re.compile(r"^(?P<name>[\w.-]+) login:(?: |$)")
+_STAGES = ("firmware", "boot loader", "kernel", "init", "login prompt")
+
+
+@dataclass(slots=True)
+class GuestConsole:
+    """What a guest's serial console shows: how often it booted, how far the last boot got, the guest's name.
+
+    Attributed to the guest: its kernel lines are the guest kernel's, so they are summarised here, never turned
+    into host KernelEvent facts.
+    """
+
+    boots: int
+    stage: str  # the furthest stage the last boot reached: firmware | boot loader | kernel | init | login prompt
+    guest: str | None  # the name in the login prompt, if the console reached it
+    kernel_events: list[KernelEvent] = field(default_factory=list)
+
+    def describe(self) -> str:
+        who = f"guest {self.guest}" if self.guest else "a guest"
+        events = f", {len(self.kernel_events)} guest kernel events" if self.kernel_events else ""
+        return (f"serial console of {who}: {self.boots} boot{'s' if self.boots != 1 else ''}, the last one reached "
+                f"the {self.stage}{events}; attributed to the guest, not counted as host evidence")
+
+
+def parse_console(text: str) -> GuestConsole:
+    """Summarise a guest serial console (see `diagnostics.host.detect.is_guest_console` for how it is recognised)."""
+    from diagnostics.host.detect import console_markers
+
+    groups = {name: (section, pattern) for section, entries in console_markers().items() for name, pattern, _ in entries}
+    stage_of_group = {"firmware": "firmware", "boot loader": "boot loader", "login prompt and issue banner": "login prompt",
+                      "init and cloud-init on the console": "init"}
+    boots = 0
+    stage_rank = -1
+    guest = None
+    last_uptime: float | None = None
+    kernel_in_boot = False  # the current boot already printed kernel lines
+    kernel_lines: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        m = _RAW.match(line)
+        if m:
+            uptime = float(m.group("up"))
+            restarted = last_uptime is not None and uptime + 1.0 < last_uptime
+            if restarted or not kernel_in_boot:
+                if restarted or boots == 0 or kernel_in_boot:
+                    boots += 1  # a kernel that starts again without a firmware banner before it
+                kernel_in_boot = True
+                stage_rank = _STAGES.index("kernel")
+            last_uptime = uptime
+            kernel_lines.append(line)
+            continue
+        banners = line.count("SeaBIOS (version") + line.count("BdsDxe: loading")
+        if banners:  # every power-on prints the firmware banner once
+            boots += banners
+            stage_rank, last_uptime, kernel_in_boot = 0, None, False
+        login = _LOGIN.match(line)
+        if login:
+            guest = login.group("name")
+        for name, (_section, pattern) in groups.items():
+            stage = stage_of_group.get(name)
+            if stage and pattern.match(line):
+                stage_rank = max(stage_rank, _STAGES.index(stage))
+                break
+    boots = max(boots, 1 if stage_rank >= 0 else 0)
+    events = list(scan_dmesg(kernel_lines, path="<console>")) if kernel_lines else []
+    return GuestConsole(boots=boots, stage=_STAGES[max(stage_rank, 0)], guest=guest, kernel_events=events)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import IO
 
 from diagnostics.host.detect import KINDS, detect_kind
-from diagnostics.host.dmesg import dmesg_facts, parse_dmesg, scan_dmesg
+from diagnostics.host.dmesg import dmesg_facts, parse_console, parse_dmesg, scan_dmesg
 from diagnostics.host.free import free_facts, parse_free, unit_from_command
 from diagnostics.host.hostname import host_from_path
 from diagnostics.host.ksm import ksm_facts, parse_ksm
@@ -124,6 +124,8 @@ def facts_from_file(path: str, host: str | None = None) -> tuple[list[Fact], lis
     kind = detect_kind(text_head)
     if kind is None:
         return [], errors + [f"{path}: not recognised as host command output ({', '.join(KINDS)}); skipped"]
+    if kind == "guest_console":  # the guest's boot, not this host's kernel: summarised, never host facts
+        return [], errors + [console_note(path)]
     host = host or host_from_path(path)
     refused = re.search(r"^dmesg: read kernel buffer failed: (.*)$", text_head, re.M)
     if kind == "dmesg" and refused:
@@ -146,3 +148,12 @@ def facts_from_file(path: str, host: str | None = None) -> tuple[list[Fact], lis
         errors.append(f"{path}: {size} bytes is too large for {kind} output; only the first "
                       f"{MAX_TABLE_BYTES // (1024 * 1024)} MiB were read")
     return facts_from_text(text, path=path, host=host, kind=kind), errors
+
+
+def console_note(path: str) -> str:
+    """One line naming the file: what a guest serial console shows (boots, how far the last got, the guest)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            return f"{path}: {parse_console(stream.read(MAX_TABLE_BYTES)).describe()}"
+    except OSError as exc:
+        return f"{path}: cannot read ({exc.strerror or exc})"

@@ -11,15 +11,14 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE
-from diagnostics.logs.syslog import SYSLOG_RE
+from diagnostics.host.detect import detect_kind
+from diagnostics.logs.paste import Material, scan_material
 from diagnostics.sources.files import SNIFF_BYTES, SourceError, looks_binary, sniff, special_kind
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x0a\x0d\x0d\x0a")
 SKIP_DIRS = {".git", "__pycache__", "_generator", ".pytest_cache"}
 SKIP_NAMES = {"expected.json", "README.md", "record.py"}
 _LOG_NAME_RE = re.compile(r"^(management-server|agent|apilog|cloud|security_group|setupSystemVm)\.(log|out)(\.|$)|\.log(\.\d+)?(\.gz)?$")
-_QUOTE_OR_LINK_RE = re.compile(r"^\s{0,3}>|\]\(https?://")
 
 
 @dataclass(slots=True)
@@ -40,19 +39,9 @@ class Discovery:
     notes: list[str] = field(default_factory=list)
 
 
-def _log_like(lines: list[str]) -> bool:
-    hits = 0
-    for line in lines[:400]:
-        stripped = line.lstrip("> \t") if _QUOTE_OR_LINK_RE.match(line) else line
-        if HEADER_RE.match(stripped):
-            hits += 1
-        else:
-            s = SYSLOG_RE.match(stripped)
-            if s and (HEADER_RE.match(s.group("rest")) or BARE_HEADER_RE.match(s.group("rest"))):
-                hits += 1
-        if hits >= 1:
-            return True
-    return False
+def _material(lines: list[str]) -> Material:
+    """Log material in the first lines, wherever it sits (pastes: quotes, fences, prefixes, prose around it)."""
+    return scan_material(lines[:400])
 
 
 def classify_file(path: str) -> tuple[str, str | None]:
@@ -79,21 +68,21 @@ def _classify(head: bytes) -> tuple[str, str | None]:
         return "unknown", "binary data, not a log or command output"
     text = head.decode("utf-8", "replace")
     lines = text.splitlines()
-    if _log_like(lines):
+    material = _material(lines)
+    if material.records or material.syslog_records:
         return "log", None
-    try:
-        from diagnostics.host.detect import detect_kind
-    except ImportError:  # pragma: no cover - host evidence support missing from this build
-        detect_kind = None
-    if detect_kind is not None:
-        kind = detect_kind(text)
-        if kind:
-            return "host", kind
+    kind = detect_kind(text)
+    if kind:
+        return "host", kind
     from diagnostics.api import looks_like_api_text
 
     if looks_like_api_text(text):
         return "api_text", "CloudStack API answers (JSON or cmk output)"
-    return "unknown", "no CloudStack log records or known command output in the first 64 KiB"
+    # "unknown" only when nothing is a log record, a trace or known host output: a header-less stack trace, a
+    # journald excerpt without CloudStack lines or records pasted without their time are still log input
+    if material.any:
+        return "log", None
+    return "unknown", "no CloudStack log records, stack traces, journald lines, API answers or known command output in the first 64 KiB"
 
 
 def _special_dir(path: str) -> str | None:
