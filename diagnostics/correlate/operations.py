@@ -112,6 +112,7 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
     for op in ops:
         if op.vm is None and op.vm_uuid in uuid_to_name:
             op.vm = uuid_to_name[op.vm_uuid]
+    ops = _join_calls_to_jobs(ops)
     # 5. a scale refusal with no API line (a pasted excerpt) is still an operation
     if not ops:
         orphans = [f for f in facts if f.kind == "scale_error"]
@@ -125,6 +126,39 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
                     op.vm = f.vm
             ops.append(op)
     return ops
+
+
+JOIN_WINDOW = timedelta(seconds=30)
+
+
+def _join_calls_to_jobs(ops: list[Operation]) -> list[Operation]:
+    """An API call whose job was not tied to it by logid (the call names the VM by UUID, the job by instance name,
+    and no line holds both) is still one operation: a call with no job and the next job of the same kind with no
+    call, starting within JOIN_WINDOW after it, are merged. Without this one operation shows as two incidents."""
+    calls = [op for op in ops if not op.jobs and any(f.kind == "api_call" for f in op.facts)]
+    jobs = [op for op in ops if op.jobs and not any(f.kind == "api_call" for f in op.facts)]
+    merged: set[int] = set()
+    for call in sorted(calls, key=lambda o: o.first.timestamp() if o.first else 0.0):
+        if call.first is None:
+            continue
+        for job in sorted(jobs, key=lambda o: o.first.timestamp() if o.first else 0.0):
+            if id(job) in merged or job.kind != call.kind or job.first is None:
+                continue
+            if not (call.first <= job.first <= call.first + JOIN_WINDOW):
+                continue
+            if call.vm and job.vm and call.vm != job.vm:
+                continue
+            if call.vm_uuid and job.vm_uuid and call.vm_uuid != job.vm_uuid:
+                continue
+            for f in call.facts:
+                job.add(f)
+            job.logids |= call.logids
+            job.vm = job.vm or call.vm
+            job.vm_uuid = job.vm_uuid or call.vm_uuid
+            merged.add(id(job))
+            call.jobs.add(-1)  # marked: folded into `job`
+            break
+    return [op for op in ops if -1 not in op.jobs]
 
 
 def group_sessions(ops: list[Operation]) -> list[list[Operation]]:

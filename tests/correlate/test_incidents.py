@@ -47,7 +47,11 @@ def test_start_failure_incident_names_the_libvirt_cause_not_the_capacity_symptom
     assert "hugetlbfs" in incident["root_cause"]["summary"] or "huge" in incident["root_cause"]["summary"].lower()
     by_id = {f["id"]: f for f in doc["findings"]}
     contributing = [by_id[c["finding"]] for c in incident["contributing"]]
-    assert any(f["category"] == "insufficient_capacity" and f["symptom_of"] for f in contributing)
+    symptoms = [by_id[c["finding"]] for c in incident["symptoms"]]
+    # a symptom is listed as a symptom, never as a contributing cause (issue 13 §2)
+    assert any(f["category"] == "insufficient_capacity" and f["symptom_of"] for f in symptoms)
+    assert not any(f["symptom_of"] for f in contributing)
+    assert all(c["summary"] != incident["root_cause"]["summary"] for c in incident["contributing"])
     assert all(not by_id[fid]["benign"] or by_id[fid]["rule"] != incident["root_cause"]["rule"] for fid in incident["findings"])
     start = next(s for s in incident["steps"] if s["step"] == "start")
     assert start["status"] == "failed" and any(e["path"].endswith("agent.log") for e in start["evidence"])
