@@ -9,7 +9,7 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(doc: dict) -> str:
+def render_markdown(doc: dict, verbose: bool = False) -> str:
     s = doc["summary"]
     out = [
         "# csdiag analysis",
