@@ -15,7 +15,7 @@ app = typer.Typer(
     help="Diagnose Apache CloudStack 'Change VM Offering' failures from logs, host evidence and heartbeat captures.",
     no_args_is_help=True,
     rich_markup_mode="rich",
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the app; map usage errors to UNKNOWN (3) so they never read as CRITICAL (2); a closed pipe is exit 0."""
     was_devnull = _is_devnull()
     try:
-        rv = app(args=argv, standalone_mode=False)
+        rv = app(args=argv, prog_name="csdiag", standalone_mode=False)
     except KeyboardInterrupt:
         warn("interrupted")
         sys.exit(130)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn, DownloadColumn
 
-from diagnostics.cli.common import ExitCode, stderr_console, stdout_console, warn
+from diagnostics.cli.common import ExitCode, check_format, format_option, stderr_console, stdout_console, warn
 from diagnostics.report.markdown_report import render_markdown
 from diagnostics.report.text_report import render_quiet, render_text
 from diagnostics.sources.timezones import TimeSpecError, parse_when, resolve_tz
@@ -95,7 +95,7 @@ def render(doc: dict, fmt: str, quiet: bool, verbose: bool) -> str | None:
 
 def analyze(
     paths: list[str] = typer.Argument(..., help="Logs (.gz too), directories, host evidence, pcaps, probe folders, bundles, sosreports; - for stdin."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="text (default), json (schema csdiag/v1), markdown or html. Default for -o: from the file's extension."),
+    fmt: Optional[str] = format_option(None, FORMATS, "text (default), json (schema csdiag/v1), markdown or html. Default for -o: from the file's extension."),
     rules: list[str] = typer.Option([], "--rules", help="An extra rule folder (repeatable), added to the built-in rules and those of the config file."),
     ignore: list[str] = typer.Option([], "--ignore", metavar="RULE_ID", help="Never report this rule (repeatable; fnmatch patterns such as 'host.*' allowed)."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: config, else the local zone."),
@@ -121,8 +121,8 @@ def analyze(
     from diagnostics.config import load_config
     from diagnostics.report.document import redact_document
 
-    if fmt is not None and fmt not in FORMATS:
-        raise typer.BadParameter("--format must be text, json, markdown or html")
+    if fmt is not None:
+        check_format(fmt, FORMATS)
     cfg = load_config({"tz": tz, "rules": rules, "ignore": ignore, "ping_interval": ping_interval, "ping_timeout": ping_timeout})
     for message in cfg.warnings:
         warn(message)

@@ -26,6 +26,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
     agent_hosts = _hosts_with_agent_logs(collected)
     hosts_with_memory = {f.host_name for f in collected.facts if f.kind == "host_memory" and f.host_name}
     index = _FindingIndex(findings)
+    records_read = any(f.kind == "log_record" for f in collected.facts)
     incidents: list[dict] = []
     for session in group_sessions(ops):
         kinds = [op.kind for op in session]
@@ -82,7 +83,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
             status = {"critical": "CRITICAL", "warning": "WARNING"}.get(root.severity if root else "", "OK")
         missing = _missing(root, mine, host_names, agent_hosts, hosts_with_memory) if outcome != "succeeded" else []
         if root is None and failed:
-            missing += _missing_for_unrecognised(failed[0], host_names, agent_hosts, jobs)
+            missing += _missing_for_unrecognised(root_cause, host_names, jobs, records_read)
         incidents.append({
             "id": f"I{len(incidents) + 1}",
             "status": status,
@@ -163,13 +164,14 @@ def _missing(root: Finding | None, mine: list[Finding], hosts: list[str], agent_
     return list(dict.fromkeys(out))
 
 
-def _missing_for_unrecognised(step, hosts: list[str], agent_hosts: set[str], jobs: set[int]) -> list[str]:
-    """What would settle a failure no rule explains: the whole job's lines, and the host side of it."""
+def _missing_for_unrecognised(root_cause: dict, hosts: list[str], jobs: set[int], records_read: bool) -> list[str]:
+    """What would settle a failure no rule explains: the job's loud lines, and the host side of it."""
     out = []
-    if jobs:
+    loud = any(e.get("ts") for e in root_cause.get("evidence", []))  # log records, not only the step's own lines
+    if jobs and not loud and records_read:
         job = min(jobs)
-        out.append(f"the full trace of job {job}: run `csdiag timeline <management-server.log> --job {job}` and read the "
-                   "ERROR and exception lines (or the job's `Complete async job` result)")
+        out.append(f"no ERROR or WARN line and no exception of job {job} among the inputs: the log of the management "
+                   "server that ran it may be missing (several management servers?), or the log level hides them")
     if not hosts:
         out.append("the host that ran the command is not named in the inputs: add the agent.log of the host the VM "
                    "was placed on (`csdiag probe HOST`)")

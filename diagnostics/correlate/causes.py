@@ -6,6 +6,7 @@ room) points at its cause and is never chosen itself; known-benign findings are 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from diagnostics.model import Finding
@@ -59,6 +60,7 @@ def rank(findings: list[Finding]) -> list[Finding]:
     )
 
 
+_ERRORTEXT = re.compile(r'"errortext"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _LOUD = {"ERROR", "FATAL", "WARN", "WARNING"}
 
 
@@ -92,11 +94,20 @@ def unexplained_records(facts: list, jobs: set[int], logids: set[str], hosts: se
 
 def not_recognised(step, records: list) -> dict:
     """The root cause of a failed step that no rule explains: said plainly, with the loud lines that might tell."""
-    evidence = [{"path": f.path, "line": f.line, "text": (f.message or f.text)[:300]} for f in records]
+    evidence = [{"path": f.path, "line": f.line, "text": (f.message or f.text)[:300]}
+                | ({"ts": f.ts.isoformat()} if f.ts else {}) for f in records]
     if not evidence:
         evidence = [{"path": e.path, "line": e.line, "text": e.text[:300]} for e in step.failures[:3]]
     exceptions = list(dict.fromkeys(x for f in records for x in f.exceptions))
-    said = f"; the first lines say: {records[0].message or records[0].text}"[:260] if records else ""
+    if records:
+        said = f"; the first loud line says: {records[0].message or records[0].text}"[:300]
+    else:
+        said = ""
+        for e in step.failures[:3]:
+            m = _ERRORTEXT.search(e.text)
+            if m:
+                said = f"; the job's result says: {m.group(1)}"[:300]
+                break
     return {
         "rule": None, "category": "not_recognised", "severity": "warning", "confidence": 0.0, "finding": None,
         "summary": (f"Cause not recognised: the {step.step} step failed and no rule explains it"
