@@ -44,8 +44,9 @@ from diagnostics.cli import probe as _probe  # noqa: E402
 from diagnostics.cli import bundle as _bundle  # noqa: E402
 from diagnostics.cli import api as _api  # noqa: E402
 from diagnostics.cli import runbook as _runbook  # noqa: E402
+from diagnostics.cli import config as _config  # noqa: E402
 
-for _module in (_analyze, _timeline, _rules, _runbook, _heartbeat, _probe, _bundle, _api):
+for _module in (_analyze, _timeline, _rules, _runbook, _heartbeat, _probe, _bundle, _api, _config):
     _module.register(app)
 
 
