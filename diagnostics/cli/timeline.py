@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from diagnostics.cli.common import ExitCode, check_format, format_option, stdout_console, warn
+from diagnostics.cli.common import ExitCode, check_format, die, format_option, stdout_console, warn
 from diagnostics.logs.reader import LogStats, ReadOptions
 from diagnostics.pipeline import opened_inputs
 from diagnostics.report.fact_text import describe_fact
@@ -54,8 +54,8 @@ def timeline(
             errors.append("no CloudStack log files among the inputs")
         rel = None
         if flt.needs_expansion and logs:
-            if logs[0].path == "-":
-                errors.append("--job/--vm need two passes and cannot follow stdin; pass the file instead")
+            if any(item.path == "-" for item in logs):  # say so before printing anything, not after the whole stream
+                die("--job/--vm need two passes and cannot follow stdin; pass the file instead", ExitCode.UNKNOWN)
             else:
                 rel = find_related(merged(logs, opts, {}), flt)
         stats: dict[str, LogStats] = {}

@@ -231,3 +231,22 @@ def test_completion_is_on():
     proc = subprocess.run([sys.executable, "-m", "diagnostics"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["html"]
     assert "--install-completion" in run_process("--help").stdout
+
+
+def test_bundle_leaving_a_key_file_out_by_policy_is_a_complete_bundle(tmp_path):
+    etc = tmp_path / "in" / "etc" / "cloudstack" / "management"
+    etc.mkdir(parents=True)
+    (etc / "key").write_text("PLANTEDdbencryptionkey\n")
+    (tmp_path / "in" / "management-server.log").write_text(failed_job_log("x y z"))
+    proc = run_process("bundle", "create", tmp_path / "in", "-o", tmp_path / "b.tar.gz", "--no-reports")
+    assert proc.returncode == 0, proc.stderr
+    assert "left out on purpose" in proc.stderr and "0 not collected, 1 key files left out on purpose" in proc.stdout
+    proc = run_process("bundle", "create", tmp_path / "in", tmp_path / "absent.log", "-o", tmp_path / "c.tar.gz", "--no-reports")
+    assert proc.returncode == 3 and "not collected: " in proc.stderr  # a real gap still says so
+
+
+def test_timeline_job_on_stdin_errors_before_printing_anything():
+    with open(os.path.join(SAMPLES, "libvirt-memory-start", "management-server.log")) as f:
+        proc = run_process("timeline", "-", "--job", "2210", "--tz", "UTC", stdin=f.read())
+    assert proc.returncode == 3 and proc.stdout == "" and "cannot follow stdin" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
