@@ -77,6 +77,7 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
                 ops.append(op)
             op.jobs.add(job)
             by_job[job] = op
+    _adopt_unannounced_jobs(facts, ops, by_job)
     # 2. every fact of those jobs (work jobs carry the API job first in their NDC), and of the call's logid
     for f in facts:
         op = by_job.get(f.job) if f.job is not None else None
@@ -129,6 +130,34 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
 
 
 JOIN_WINDOW = timedelta(seconds=30)
+
+
+def _adopt_unannounced_jobs(facts: list[Fact], ops: list[Operation], by_job: dict[int, Operation]) -> None:
+    """A job whose submission was not logged (a paste, INFO level) but whose end or refusal was, belongs to the API
+    call just before it that has no job of its own: the call of a change and the job's failure are one operation,
+    not an "OK, outcome not logged" incident beside a loose finding."""
+    waiting = sorted((op for op in ops if not op.jobs and op.first is not None and op.kind in ("scale", "change_offering")),
+                     key=lambda o: o.first.timestamp())
+    if not waiting:
+        return
+    first_seen: dict[int, Fact] = {}
+    for f in facts:
+        if f.job is None or f.job in by_job or f.ts is None:
+            continue
+        if f.kind == "scale_error" or (f.kind == "async_job" and f.phase == "complete"):
+            first_seen.setdefault(f.job, f)
+    for job, f in sorted(first_seen.items(), key=lambda kv: kv[1].ts.timestamp()):
+        for op in waiting:
+            if op.jobs:
+                continue
+            try:
+                inside = op.first <= f.ts <= op.first + JOIN_WINDOW
+            except TypeError:
+                inside = False
+            if inside:
+                op.jobs.add(job)
+                by_job[job] = op
+                break
 
 
 def _join_calls_to_jobs(ops: list[Operation]) -> list[Operation]:
