@@ -137,5 +137,7 @@ def reports_for(paths: list[str], tz: tzinfo | None = None, tz_name: str = "UTC"
 
     from diagnostics.report.markdown_report import render_markdown
 
-    doc = analyze_paths(paths, tz=tz, tz_name=tz_name).document
+    from diagnostics.report.document import redact_document
+
+    doc = redact_document(analyze_paths(paths, tz=tz, tz_name=tz_name).document)
     return {"analysis.json": json.dumps(doc, indent=2, default=str) + "\n", "analysis.md": render_markdown(doc)}

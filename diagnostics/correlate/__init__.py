@@ -80,7 +80,8 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
             status = "CRITICAL" if (root is not None and root.severity == "critical") or any(
                 f.severity == "critical" and not f.benign for f in mine) else "WARNING"
         else:
-            status = {"critical": "CRITICAL", "warning": "WARNING"}.get(root.severity if root else "", "OK")
+            status = {"critical": "CRITICAL", "warning": "WARNING"}.get(root.severity if root else "",
+                                                                        "OK" if outcome == "succeeded" else "UNKNOWN")
         missing = _missing(root, mine, host_names, agent_hosts, hosts_with_memory) if outcome != "succeeded" else []
         if root is None and failed:
             missing += _missing_for_unrecognised(root_cause, host_names, jobs, records_read)

@@ -28,7 +28,8 @@ h3{font-size:15px;margin:18px 0 6px}
 .incident{border:1px solid #ccc;border-left:6px solid #999;border-radius:4px;padding:8px 14px;margin:14px 0}
 table{border-collapse:collapse;width:100%;margin:6px 0;table-layout:fixed}
 td{overflow-wrap:anywhere} th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f5f5f5} table.summary th{width:140px} table.findings th:first-child{width:34px}
+th{background:#f5f5f5} table.summary th{width:140px} table.findings th:nth-child(1){width:34px} table.findings th:nth-child(2){width:70px}
+table.findings th:nth-child(3){width:28%} table.findings th:nth-child(5){width:80px} table.findings th:nth-child(6){width:50px}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 pre{white-space:pre-wrap;word-break:break-all;background:#fafafa;border:1px solid #eee;padding:6px;margin:4px 0}
 details{margin:2px 0} summary{cursor:pointer}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from diagnostics.report.document import is_command, next_command
-from diagnostics.report.text_report import _STEP_WORD, cause_phrase, cite, incident_evidence, loose_findings, outcome_phrase, vm_label
+from diagnostics.report.text_report import _STEP_WORD, cite, incident_evidence, outcome_phrase, vm_label
 from diagnostics.untrusted import for_markdown, for_terminal
 
 
@@ -42,7 +42,8 @@ def render_markdown(doc: dict, verbose: bool = False) -> str:
             out.append("")
             out.append(f"- **VM:** {_md(vm_label(inc, with_uuid=True))}")
             if rc:
-                out.append(f"- **Root cause:** {_md(cause_phrase(rc))}")
+                conf = f" ({_md(rc['category'])}, confidence {rc['confidence']:.0%})" if rc.get("rule") else ""
+                out.append(f"- **Root cause:** {_md(rc['summary'])}{conf}")
             if inc.get("failed_step"):
                 out.append(f"- **Failed step:** {inc['failed_step']}")
             nxt = next_command(doc, inc)

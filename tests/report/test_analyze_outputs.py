@@ -48,7 +48,8 @@ def test_markdown_names_cause_step_and_evidence(capsys):
     rc, out, _ = run(["analyze", os.path.join(SAMPLES, "libvirt-memory-start"), "--format", "markdown", "--tz", "UTC"], capsys)
     assert rc == 2
     assert out.startswith("# csdiag analysis\n")
-    assert "**Root cause** (libvirt_memory" in out and "**Failed step:** start" in out
+    assert "**Root cause:** " in out and "(libvirt\\_memory, confidence 85%)" in out and "**Failed step:** start" in out
+    assert "**Next:** `ssh kvm01 free -m" in out
     assert "agent.log:" in out and "## Inputs" in out
 
 
