@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -14,7 +15,7 @@ app = typer.Typer(
     help="Diagnose Apache CloudStack 'Change VM Offering' failures from logs, host evidence and heartbeat captures.",
     no_args_is_help=True,
     rich_markup_mode="rich",
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -43,21 +44,47 @@ from diagnostics.cli import probe as _probe  # noqa: E402
 from diagnostics.cli import bundle as _bundle  # noqa: E402
 from diagnostics.cli import api as _api  # noqa: E402
 from diagnostics.cli import runbook as _runbook  # noqa: E402
+from diagnostics.cli import config as _config  # noqa: E402
 
-for _module in (_analyze, _timeline, _rules, _runbook, _heartbeat, _probe, _bundle, _api):
+for _module in (_analyze, _timeline, _rules, _runbook, _heartbeat, _probe, _bundle, _api, _config):
     _module.register(app)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the app; map usage errors to UNKNOWN (3) so they never read as CRITICAL (2)."""
+def _is_devnull() -> bool:
     try:
-        rv = app(args=argv, standalone_mode=False)
+        st, null = os.fstat(1), os.stat(os.devnull)
+    except OSError:
+        return False
+    return (st.st_rdev, st.st_ino) == (null.st_rdev, null.st_ino)
+
+
+def _quiet_closed_pipe() -> None:
+    """The reader closed the pipe: no traceback, no "Exception ignored" at exit, exit 0."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    sys.exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the app; map usage errors to UNKNOWN (3) so they never read as CRITICAL (2); a closed pipe is exit 0."""
+    was_devnull = _is_devnull()
+    try:
+        rv = app(args=argv, prog_name="csdiag", standalone_mode=False)
     except KeyboardInterrupt:
         warn("interrupted")
         sys.exit(130)
     except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(0)
+        _quiet_closed_pipe()
+    except SystemExit as exc:
+        # click turns EPIPE into exit 1 and swaps stdout for a PacifyFlushWrapper: a reader that stopped reading
+        # (`| head`) is not a failure, so leave quietly with 0
+        # rich does the same and points stdout at /dev/null before raising SystemExit(1)
+        if exc.code == 1 and (type(sys.stdout).__name__ == "PacifyFlushWrapper" or (_is_devnull() and not was_devnull)):
+            _quiet_closed_pipe()
+        raise
     except Exception as exc:  # click's exceptions (typer may vendor its own copy of click)
         name = type(exc).__name__
         if name == "NoArgsIsHelpError":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -9,12 +10,15 @@ import tempfile
 from typing import Optional
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn, DownloadColumn
 
-from diagnostics.cli.common import ExitCode, stderr_console, stdout_console, warn
+from diagnostics.cli.common import ExitCode, check_format, format_option, stderr_console, stdout_console, warn
 from diagnostics.report.markdown_report import render_markdown
 from diagnostics.report.text_report import render_quiet, render_text
-from diagnostics.sources.timezones import TimeSpecError, resolve_tz
+from diagnostics.sources.timezones import TimeSpecError, parse_when, resolve_tz
+from diagnostics.untrusted import for_terminal
 
 STATUS_EXIT = {"OK": ExitCode.OK, "WARNING": ExitCode.WARNING, "CRITICAL": ExitCode.CRITICAL, "UNKNOWN": ExitCode.UNKNOWN}
 
@@ -43,31 +47,100 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
+FORMATS = ("text", "json", "markdown", "html")
+_EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".txt": "text"}
+_DEFAULT_NAMES = {"text": "csdiag-report.txt", "json": "csdiag-report.json", "markdown": "csdiag-report.md", "html": "csdiag-report.html"}
+
+
+def output_target(output: str, fmt: str | None) -> tuple[str, str]:
+    """(file to write, format): `-o DIR/` (or an existing folder) gets csdiag-report.<ext> inside it; the format
+    follows the file's extension unless --format says otherwise. Checked before the analysis, so a bad target costs
+    one line, not a whole analysis and an "internal error"."""
+    path = os.path.expanduser(output)
+    if output.endswith(("/", os.sep)) or os.path.isdir(path):
+        if not os.path.isdir(path):
+            raise typer.BadParameter(f"-o {output}: folder does not exist")
+        fmt = fmt or "text"
+        path = os.path.join(path, _DEFAULT_NAMES[fmt])
+    else:
+        fmt = fmt or _EXTENSIONS.get(os.path.splitext(path)[1].lower(), "text")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise typer.BadParameter(f"-o {output}: folder {folder} does not exist")
+    if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        raise typer.BadParameter(f"-o {output}: folder is not writable")
+    return path, fmt
+
+
+def plain_console(file) -> Console:
+    """No colour, no wrapping: files, pipes, CI logs and mail get whole lines."""
+    return Console(file=file, no_color=True, color_system=None, highlight=False, soft_wrap=True, width=10_000,
+                   force_terminal=False)
+
+
+def render(doc: dict, fmt: str, quiet: bool, verbose: bool) -> str | None:
+    """The report as text, or None for the text report on a terminal (printed live, in colour)."""
+    if fmt == "json":
+        return json.dumps(doc, indent=2, default=str) + "\n"
+    if fmt == "markdown":
+        return render_markdown(doc, verbose=verbose)
+    if fmt == "html":
+        from diagnostics.report.html_report import render_html
+
+        return render_html(doc)
+    if quiet:
+        return "\n".join(render_quiet(doc)) + "\n"
+    return None
+
+
 def analyze(
     paths: list[str] = typer.Argument(..., help="Logs (.gz too), directories, host evidence, pcaps, probe folders, bundles, sosreports; - for stdin."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, json (schema csdiag/v1) or markdown."),
-    rules: list[str] = typer.Option([], "--rules", help="An extra rule folder (repeatable), added to the built-in rules/."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: local zone."),
+    fmt: Optional[str] = format_option(None, FORMATS, "text (default), json (schema csdiag/v1), markdown or html. Default for -o: from the file's extension."),
+    rules: list[str] = typer.Option([], "--rules", help="An extra rule folder (repeatable), added to the built-in rules and those of the config file."),
+    ignore: list[str] = typer.Option([], "--ignore", metavar="RULE_ID", help="Never report this rule (repeatable; fnmatch patterns such as 'host.*' allowed)."),
+    tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: config, else the local zone."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only facts from this time: absolute (2025-03-10 14:00) or relative to now (2h, 30m)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only facts up to this time: absolute or relative to now."),
+    vm: Optional[str] = typer.Option(None, "--vm", help="Only this VM (instance name or UUID) and the jobs that touched it."),
+    host: Optional[str] = typer.Option(None, "--host", help="Only this host (name or CloudStack id) and the jobs that touched it."),
     host_evidence: list[str] = typer.Option([], "--host-evidence", help="HOST=PATH: tie a file or folder of host evidence to a host (repeatable)."),
     paste: Optional[bool] = typer.Option(None, "--paste/--no-paste", help="Repair a ticket paste (quotes, wrapping, links). Default: detect."),
-    ping_interval: float = typer.Option(60.0, "--ping-interval", help="ping.interval of the management server, seconds (heartbeat gaps)."),
-    ping_timeout: float = typer.Option(2.5, "--ping-timeout", help="ping.timeout multiplier of the management server."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file (atomically) instead of stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="One line per incident (or per root finding)."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="All evidence lines of every finding."),
+    ping_interval: Optional[float] = typer.Option(None, "--ping-interval", help="ping.interval of the management server, seconds (heartbeat gaps). Default: config, else 60."),
+    ping_timeout: Optional[float] = typer.Option(None, "--ping-timeout", help="ping.timeout multiplier of the management server. Default: config, else 2.5."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file (atomically) instead of stdout; a folder gets csdiag-report.<ext>."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="One line per incident with its own status, plus one per critical/warning finding outside the incidents."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Every finding with all its evidence lines and commands."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Keep secrets (API keys, passwords, session keys) in the report. Default: redacted, as in bundles."),
 ) -> None:
     """Diagnose: parse every input, run every rule, correlate, and say what failed, why and what to do next.
 
-    Exit codes (Nagios): 0 nothing above info, 1 warning, 2 critical, 3 incomplete input or usage error.
+    Exit codes (Nagios): 0 nothing above info, 1 warning (a failed operation is at least this), 2 critical,
+    3 incomplete input, a missing/empty/broken rules folder, or a usage error.
     """
-    from diagnostics.analysis import analyze_paths
+    from diagnostics.analysis import Scope, analyze_paths, rule_folder_problems
+    from diagnostics.config import load_config
+    from diagnostics.report.document import redact_document
 
-    if fmt not in ("text", "json", "markdown"):
-        raise typer.BadParameter("--format must be text, json or markdown")
+    if fmt is not None:
+        check_format(fmt, FORMATS)
+    cfg = load_config({"tz": tz, "rules": rules, "ignore": ignore, "ping_interval": ping_interval, "ping_timeout": ping_timeout})
+    for message in cfg.warnings:
+        warn(message)
     try:
-        tzinfo, tz_label = resolve_tz(tz)
+        tzinfo, tz_label = resolve_tz(cfg.get("tz"))
+        scope = Scope(since=parse_when(since, tzinfo) if since else None, until=parse_when(until, tzinfo) if until else None,
+                      vm=vm, host=host)
     except TimeSpecError as exc:
         raise typer.BadParameter(str(exc)) from None
+    target = None
+    if output:
+        target, fmt = output_target(output, fmt)
+    fmt = fmt or "text"
+    problems = rule_folder_problems(cfg.get("rules"))
+    if problems:
+        for problem in problems:
+            warn(problem)
+        raise typer.Exit(int(ExitCode.UNKNOWN))
     evidence = _host_evidence(host_evidence)
     err = stderr_console()
     show_progress = err.is_terminal and not quiet
@@ -81,35 +154,34 @@ def analyze(
                 total = os.path.getsize(name) if not name.endswith(".gz") else None
             except OSError:
                 total = None
-            tasks[name] = progress_bar.add_task(os.path.basename(name), total=total)
+            tasks[name] = progress_bar.add_task(escape(os.path.basename(name)), total=total)
         progress_bar.advance(tasks[name], nbytes)
 
     with progress_bar:
-        result = analyze_paths(paths, tz=tzinfo, tz_name=tz_label, rule_dirs=rules, paste=paste, host_evidence=evidence,
-                               ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress)
-    doc = result.document
+        result = analyze_paths(paths, tz=tzinfo, tz_name=tz_label, rule_dirs=cfg.get("rules"), paste=paste, host_evidence=evidence,
+                               ping_interval=cfg.get("ping_interval"), ping_timeout=cfg.get("ping_timeout"), progress=progress,
+                               ignore=cfg.get("ignore"), scope=scope)
+    doc = result.document if no_redact else redact_document(result.document)
     for e in doc["errors"]:
-        warn(e["message"])
-    if fmt == "json":
-        text = json.dumps(doc, indent=2, default=str) + "\n"
-    elif fmt == "markdown":
-        text = render_markdown(doc)
-    elif quiet:
-        text = "\n".join(render_quiet(doc)) + "\n"
-    else:
-        text = None
-    if output:
+        warn(for_terminal(e["message"]))
+    text = render(doc, fmt, quiet, verbose)
+    if target:
         if text is None:
-            console = stdout_console(soft_wrap=False)
-            with console.capture() as cap:
-                render_text(doc, console, verbose)
-            text = cap.get()
-        write_atomically(output, text)
+            buffer = io.StringIO()
+            render_text(doc, plain_console(buffer), verbose)
+            text = buffer.getvalue()
+        write_atomically(target, text)
     elif text is not None:
         sys.stdout.write(text)
+        sys.stdout.flush()
     else:
-        render_text(doc, stdout_console(soft_wrap=False), verbose)
-    raise typer.Exit(int(STATUS_EXIT[doc["summary"]["status"]]))
+        console = stdout_console(soft_wrap=True)
+        render_text(doc, console if console.is_terminal else plain_console(sys.stdout), verbose)
+        sys.stdout.flush()
+    code = STATUS_EXIT[doc["summary"]["status"]]
+    if result.rule_errors:
+        code = ExitCode.UNKNOWN  # some rules were not applied: the answer cannot be trusted to be complete
+    raise typer.Exit(int(code))
 
 
 def register(app: typer.Typer) -> None:

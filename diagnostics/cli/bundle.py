@@ -15,6 +15,7 @@ from diagnostics.bundle.archive import ArchiveError
 from diagnostics.bundle.manifest import ManifestError
 from diagnostics.bundle.verify import read_manifest, verify_bundle
 from diagnostics.bundle.window import parse_since
+from diagnostics.bundle.layout import is_secret_file
 from diagnostics.cli.common import ExitCode, stderr_console, stdout_console, warn
 from diagnostics.untrusted import for_terminal
 
@@ -62,7 +63,8 @@ def create(
     """Collect logs, probe folders and the analysis into one verifiable archive with a manifest.
 
     Secrets are redacted unless --no-redact. Written atomically: an interrupted run leaves no bundle.
-    Exit codes: 0 written and complete, 3 written but some input could not be collected, or nothing to write.
+    Exit codes: 0 written and complete (key files left out on purpose while redacting are listed in the manifest),
+    3 written but some input could not be collected, or nothing to write.
     """
     try:
         cap = parse_size(max_size)
@@ -116,16 +118,19 @@ def create(
     except OSError as exc:
         warn(f"{out}: cannot write the bundle ({exc.strerror or exc})")
         return int(ExitCode.UNKNOWN)
-    for line in result.warnings:
-        warn(f"not collected: {for_terminal(line)}")
     m = result.manifest
+    by_policy = {f["origin"] for f in m["failures"] if options.redact and is_secret_file(f["origin"])}
+    for line in result.warnings:
+        origin = line.split(": ", 1)[0]
+        warn(f"left out on purpose (a secret as a whole): {for_terminal(origin)}" if origin in by_policy else f"not collected: {for_terminal(line)}")
     console = stdout_console()
     truncated = sum(1 for f in m["files"] if f["truncated"])
     redactions = sum(f["redactions"] for f in m["files"])
     reports = "reports included" if m["reports"].get("produced") else f"no reports ({m['reports'].get('reason')})"
     console.print(
-        f"wrote {result.path} ({len(m['files'])} files, {truncated} truncated, {len(m['failures'])} not collected, "
-        f"{redactions} secrets redacted; {reports})",
+        f"wrote {result.path} ({len(m['files'])} files, {truncated} truncated, {len(m['failures']) - len(by_policy)} not collected, "
+        + (f"{len(by_policy)} key files left out on purpose, " if by_policy else "")
+        + f"{redactions} secrets redacted; {reports})",
         markup=False,
     )
     console.print(f"sha256 {result.sha256}", markup=False)
@@ -133,7 +138,9 @@ def create(
         console.print(f"signed with {sign} (namespace csdiag-bundle); check with: csdiag bundle verify --key {sign}.pub {result.path}", markup=False)
     if result.map_path is not None:
         console.print(f"pseudonym map (keep private, do not send): {result.map_path}", markup=False)
-    return int(ExitCode.OK if result.complete else ExitCode.UNKNOWN)
+    # a key file left out while redacting is the designed outcome (listed in the manifest), not a gap in the bundle
+    gaps = [f for f in m["failures"] if f["origin"] not in by_policy]
+    return int(ExitCode.UNKNOWN if gaps else ExitCode.OK)
 
 
 @bundle_app.command("verify", no_args_is_help=True)

@@ -39,3 +39,18 @@ def warn(message: str) -> None:
 def die(message: str, code: ExitCode = ExitCode.UNKNOWN) -> "NoReturn":  # type: ignore[name-defined]
     warn(message)
     sys.exit(int(code))
+
+
+def format_option(default, choices: tuple[str, ...], help: str):
+    """`--format`/`-f` the same way in every command, its values completed by the shell."""
+    import typer
+
+    return typer.Option(default, "--format", "-f", help=help,
+                        autocompletion=lambda incomplete: [c for c in choices if c.startswith(incomplete or "")])
+
+
+def check_format(value: str, choices: tuple[str, ...]) -> None:
+    import typer
+
+    if value not in choices:
+        raise typer.BadParameter(f"--format must be one of: {', '.join(choices)} (got {value!r})")

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from diagnostics.cli.common import ExitCode, die, stdout_console, warn
+from diagnostics.cli.common import ExitCode, check_format, die, format_option, stdout_console, warn
 from diagnostics.sources.timezones import TimeSpecError, resolve_tz
 
 runbook_app = typer.Typer(help="On-call runbooks, checked against evidence.", no_args_is_help=True)
@@ -19,7 +19,7 @@ STATUS_EXIT = {"OK": ExitCode.OK, "WARNING": ExitCode.WARNING, "CRITICAL": ExitC
 def change_offering(
     evidence: list[str] = typer.Argument(None, metavar="EVIDENCE", help="Logs, host evidence, pcaps, probe folders, API snapshots, bundles (as for analyze)."),
     vm: Optional[str] = typer.Option(None, "--vm", help="Judge only this VM's evidence: instance name (i-2-42-VM) or uuid."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown (a checklist) or json."),
+    fmt: str = format_option("text", ("text", "markdown", "json"), "text, markdown (a checklist) or json (schema diagnostics/report/runbook.schema.json)."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: local zone."),
     rules: list[str] = typer.Option([], "--rules", help="An extra rule folder (repeatable), added to the built-in rules/."),
     ping_interval: float = typer.Option(60.0, "--ping-interval", help="ping.interval of the management server, seconds (heartbeat gaps)."),
@@ -32,8 +32,7 @@ def change_offering(
     """
     from diagnostics.runbook import RunbookError, assess, load_runbook, plain, render_json, render_markdown, render_text, status
 
-    if fmt not in ("text", "markdown", "json"):
-        raise typer.BadParameter("--format must be text, markdown or json")
+    check_format(fmt, ("text", "markdown", "json"))
     try:
         runbook = load_runbook("change-offering")
     except RunbookError as exc:  # a damaged installation: say which file, never a traceback

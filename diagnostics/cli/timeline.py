@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from diagnostics.cli.common import ExitCode, stdout_console, warn
+from diagnostics.cli.common import ExitCode, check_format, die, format_option, stdout_console, warn
 from diagnostics.logs.reader import LogStats, ReadOptions
 from diagnostics.pipeline import opened_inputs
 from diagnostics.report.fact_text import describe_fact
@@ -29,12 +29,11 @@ def timeline(
     level: Optional[str] = typer.Option(None, "--level", help="Minimum level: TRACE, DEBUG, INFO, WARN, ERROR."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: local zone."),
     paste: Optional[bool] = typer.Option(None, "--paste/--no-paste", help="Repair a ticket paste (quotes, wrapping, links). Default: detect."),
-    fmt: str = typer.Option("text", "--format", help="text, or json (one JSON object per line)."),
+    fmt: str = format_option("text", ("text", "json"), "text, or json (one JSON object per line; schema diagnostics/report/timeline.schema.json)."),
     facts_only: bool = typer.Option(False, "--facts-only", help="Show only records that produced facts."),
 ) -> None:
     """Print the merged timeline of records and facts across management-server.log and agent.log files."""
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter("--format must be text or json")
+    check_format(fmt, ("text", "json"))
     try:
         tzinfo, tz_label = resolve_tz(tz)
         flt = Filters(vm=vm, host=host, job=job, logid=logid,
@@ -55,8 +54,8 @@ def timeline(
             errors.append("no CloudStack log files among the inputs")
         rel = None
         if flt.needs_expansion and logs:
-            if logs[0].path == "-":
-                errors.append("--job/--vm need two passes and cannot follow stdin; pass the file instead")
+            if any(item.path == "-" for item in logs):  # say so before printing anything, not after the whole stream
+                die("--job/--vm need two passes and cannot follow stdin; pass the file instead", ExitCode.UNKNOWN)
             else:
                 rel = find_related(merged(logs, opts, {}), flt)
         stats: dict[str, LogStats] = {}

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from diagnostics.correlate.causes import as_list, rank, related
+from diagnostics.correlate.causes import as_list, not_recognised, rank, related, unexplained_records
 from diagnostics.correlate.operations import find_operations, group_sessions
 from diagnostics.correlate.skew import estimate_skew
 from diagnostics.correlate.workflow import build_steps
@@ -26,6 +26,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
     agent_hosts = _hosts_with_agent_logs(collected)
     hosts_with_memory = {f.host_name for f in collected.facts if f.kind == "host_memory" and f.host_name}
     index = _FindingIndex(findings)
+    records_read = any(f.kind == "log_record" for f in collected.facts)
     incidents: list[dict] = []
     for session in group_sessions(ops):
         kinds = [op.kind for op in session]
@@ -44,6 +45,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
         mine = rank([f for f in index.candidates(vm_keys, jobs, logids, hosts) if related(f, vm_keys, jobs, logids, hosts, first, last)])
         causes = [f for f in mine if not f.benign and not f.symptom_of]
         root = causes[0] if causes and (failed or causes[0].severity != "info") else None
+        vm_uuid = next((op.vm_uuid for op in session if op.vm_uuid), None)
         done = {s.step: s.status for s in steps}
         main_step = {"scale": "live_scale", "change_offering": "change_offering", "start": "start", "stop": "stop"}[kinds[-1]]
         if failed or (root is not None and root.severity == "critical"):
@@ -53,9 +55,41 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
         else:
             outcome = "unknown"  # e.g. the job's completion is not in the inputs
         host_names = sorted({f.host_name for f in facts if f.host_name})
+        failed_step = failed[0].step if failed else (None if root is None else _step_for(root, kinds))
+        if root is not None:
+            root_cause = {"rule": root.rule_id, "category": root.category, "summary": root.message,
+                          "confidence": round(float(root.confidence), 2), "finding": ids.get(id(root)),
+                          "severity": root.severity}
+        elif failed:
+            root_cause = not_recognised(failed[0], unexplained_records(collected.facts, jobs, logids, hosts, first, last))
+        else:
+            root_cause = None
+        shown = {root_cause["summary"]} if root_cause else set()
+        contributing, symptoms = [], []
+        root_lines = {(e.path, e.line) for e in root.evidence} if root is not None else set()
+        for f in mine:
+            if f is root or f.benign or f.message in shown:
+                continue  # the root cause is said once; a finding that repeats its words adds nothing
+            if root_lines and f.evidence and {(e.path, e.line) for e in f.evidence} <= root_lines:
+                continue  # the same lines read by a more generic rule: the root cause again, in other words
+            shown.add(f.message)
+            entry = {"rule": f.rule_id, "category": f.category, "summary": f.message, "finding": ids.get(id(f)),
+                     "severity": f.severity, "symptom_of": list(f.symptom_of)}
+            (symptoms if f.symptom_of else contributing).append(entry)
+        if outcome == "failed":
+            status = "CRITICAL" if (root is not None and root.severity == "critical") or any(
+                f.severity == "critical" and not f.benign for f in mine) else "WARNING"
+        else:
+            status = {"critical": "CRITICAL", "warning": "WARNING"}.get(root.severity if root else "",
+                                                                        "OK" if outcome == "succeeded" else "UNKNOWN")
+        missing = _missing(root, mine, host_names, agent_hosts, hosts_with_memory) if outcome != "succeeded" else []
+        if root is None and failed:
+            missing += _missing_for_unrecognised(root_cause, host_names, jobs, records_read)
         incidents.append({
             "id": f"I{len(incidents) + 1}",
+            "status": status,
             "vm": vm,
+            "vm_uuid": vm_uuid if vm_uuid != vm else None,
             "operation": " -> ".join(dict.fromkeys(_OPERATION_NAMES[k] for k in kinds)),
             "outcome": outcome,
             "jobs": sorted(jobs),
@@ -63,18 +97,12 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
             "first": first.isoformat() if first else None,
             "last": last.isoformat() if last else None,
             "steps": [s.to_dict() for s in steps],
-            "failed_step": failed[0].step if failed else (None if root is None else _step_for(root, kinds)),
-            "root_cause": None if root is None else {
-                "rule": root.rule_id, "category": root.category, "summary": root.message,
-                "confidence": round(float(root.confidence), 2), "finding": ids.get(id(root)),
-            },
-            "contributing": [
-                {"rule": f.rule_id, "category": f.category, "summary": f.message, "finding": ids.get(id(f)),
-                 "symptom_of": list(f.symptom_of)}
-                for f in mine if f is not root and not f.benign
-            ][:8],
+            "failed_step": failed_step,
+            "root_cause": root_cause,
+            "contributing": contributing[:8],
+            "symptoms": symptoms[:8],
             "findings": [ids[id(f)] for f in mine if id(f) in ids],
-            "missing_evidence": _missing(root, mine, host_names, agent_hosts, hosts_with_memory) if outcome != "succeeded" else [],
+            "missing_evidence": missing,
             "clock_skew": skew,
         })
     return incidents
@@ -135,3 +163,17 @@ def _missing(root: Finding | None, mine: list[Finding], hosts: list[str], agent_
             out.append(f"no `free` output from host {host}: run `csdiag probe {host}` to settle whether CloudStack's capacity "
                        "accounting is stale or the host is really full")
     return list(dict.fromkeys(out))
+
+
+def _missing_for_unrecognised(root_cause: dict, hosts: list[str], jobs: set[int], records_read: bool) -> list[str]:
+    """What would settle a failure no rule explains: the job's loud lines, and the host side of it."""
+    out = []
+    loud = any(e.get("ts") for e in root_cause.get("evidence", []))  # log records, not only the step's own lines
+    if jobs and not loud and records_read:
+        job = min(jobs)
+        out.append(f"no ERROR or WARN line and no exception of job {job} among the inputs: the log of the management "
+                   "server that ran it may be missing (several management servers?), or the log level hides them")
+    if not hosts:
+        out.append("the host that ran the command is not named in the inputs: add the agent.log of the host the VM "
+                   "was placed on (`csdiag probe HOST`)")
+    return out

@@ -6,6 +6,7 @@ room) points at its cause and is never chosen itself; known-benign findings are 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from diagnostics.model import Finding
@@ -57,3 +58,59 @@ def rank(findings: list[Finding]) -> list[Finding]:
                        min(_RANK.get(f.severity, 9), pointed.get(f.rule_id, 9)), -float(f.confidence),
                        f.first_ts.timestamp() if f.first_ts else float("inf")),
     )
+
+
+_ERRORTEXT = re.compile(r'"errortext"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_LOUD = {"ERROR", "FATAL", "WARN", "WARNING"}
+
+
+def unexplained_records(facts: list, jobs: set[int], logids: set[str], hosts: set, first, last, limit: int = 8) -> list:
+    """The `log_record` facts at ERROR/WARN, or carrying an exception, inside an operation: its jobs (work jobs
+    included), logids or hosts, within its time window. Known-benign templates are left out."""
+    lo = first - SLACK if first is not None else None
+    hi = (last or first) + SLACK if first is not None else None
+    host_keys = {str(h) for h in hosts}
+    out = []
+    for f in facts:
+        if f.kind != "log_record" or getattr(f, "relevance", None) == "benign":
+            continue
+        if (f.level or "").upper() not in _LOUD and not f.exceptions:
+            continue
+        inside = (f.job in jobs or f.work_job in jobs or (f.logid is not None and f.logid in logids)
+                  or bool({str(f.host_name), str(f.host_id)} & host_keys))
+        if not inside:
+            continue
+        if lo is not None and f.ts is not None:
+            try:
+                if not lo <= f.ts <= hi:
+                    continue
+            except TypeError:
+                pass
+        out.append(f)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def not_recognised(step, records: list) -> dict:
+    """The root cause of a failed step that no rule explains: said plainly, with the loud lines that might tell."""
+    evidence = [{"path": f.path, "line": f.line, "text": (f.message or f.text)[:300]}
+                | ({"ts": f.ts.isoformat()} if f.ts else {}) for f in records]
+    if not evidence:
+        evidence = [{"path": e.path, "line": e.line, "text": e.text[:300]} for e in step.failures[:3]]
+    exceptions = list(dict.fromkeys(x for f in records for x in f.exceptions))
+    if records:
+        said = f"; the first loud line says: {records[0].message or records[0].text}"[:300]
+    else:
+        said = ""
+        for e in step.failures[:3]:
+            m = _ERRORTEXT.search(e.text)
+            if m:
+                said = f"; the job's result says: {m.group(1)}"[:300]
+                break
+    return {
+        "rule": None, "category": "not_recognised", "severity": "warning", "confidence": 0.0, "finding": None,
+        "summary": (f"Cause not recognised: the {step.step} step failed and no rule explains it"
+                    + (f" (exceptions: {', '.join(exceptions[:3])})" if exceptions else "") + said),
+        "evidence": evidence,
+    }

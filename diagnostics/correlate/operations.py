@@ -77,6 +77,7 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
                 ops.append(op)
             op.jobs.add(job)
             by_job[job] = op
+    _adopt_unannounced_jobs(facts, ops, by_job)
     # 2. every fact of those jobs (work jobs carry the API job first in their NDC), and of the call's logid
     for f in facts:
         op = by_job.get(f.job) if f.job is not None else None
@@ -112,6 +113,7 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
     for op in ops:
         if op.vm is None and op.vm_uuid in uuid_to_name:
             op.vm = uuid_to_name[op.vm_uuid]
+    ops = _join_calls_to_jobs(ops)
     # 5. a scale refusal with no API line (a pasted excerpt) is still an operation
     if not ops:
         orphans = [f for f in facts if f.kind == "scale_error"]
@@ -125,6 +127,67 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
                     op.vm = f.vm
             ops.append(op)
     return ops
+
+
+JOIN_WINDOW = timedelta(seconds=30)
+
+
+def _adopt_unannounced_jobs(facts: list[Fact], ops: list[Operation], by_job: dict[int, Operation]) -> None:
+    """A job whose submission was not logged (a paste, INFO level) but whose end or refusal was, belongs to the API
+    call just before it that has no job of its own: the call of a change and the job's failure are one operation,
+    not an "OK, outcome not logged" incident beside a loose finding."""
+    waiting = sorted((op for op in ops if not op.jobs and op.first is not None and op.kind in ("scale", "change_offering")),
+                     key=lambda o: o.first.timestamp())
+    if not waiting:
+        return
+    first_seen: dict[int, Fact] = {}
+    for f in facts:
+        if f.job is None or f.job in by_job or f.ts is None:
+            continue
+        if f.kind == "scale_error" or (f.kind == "async_job" and f.phase == "complete"):
+            first_seen.setdefault(f.job, f)
+    for job, f in sorted(first_seen.items(), key=lambda kv: kv[1].ts.timestamp()):
+        for op in waiting:
+            if op.jobs:
+                continue
+            try:
+                inside = op.first <= f.ts <= op.first + JOIN_WINDOW
+            except TypeError:
+                inside = False
+            if inside:
+                op.jobs.add(job)
+                by_job[job] = op
+                break
+
+
+def _join_calls_to_jobs(ops: list[Operation]) -> list[Operation]:
+    """An API call whose job was not tied to it by logid (the call names the VM by UUID, the job by instance name,
+    and no line holds both) is still one operation: a call with no job and the next job of the same kind with no
+    call, starting within JOIN_WINDOW after it, are merged. Without this one operation shows as two incidents."""
+    calls = [op for op in ops if not op.jobs and any(f.kind == "api_call" for f in op.facts)]
+    jobs = [op for op in ops if op.jobs and not any(f.kind == "api_call" for f in op.facts)]
+    merged: set[int] = set()
+    for call in sorted(calls, key=lambda o: o.first.timestamp() if o.first else 0.0):
+        if call.first is None:
+            continue
+        for job in sorted(jobs, key=lambda o: o.first.timestamp() if o.first else 0.0):
+            if id(job) in merged or job.kind != call.kind or job.first is None:
+                continue
+            if not (call.first <= job.first <= call.first + JOIN_WINDOW):
+                continue
+            if call.vm and job.vm and call.vm != job.vm:
+                continue
+            if call.vm_uuid and job.vm_uuid and call.vm_uuid != job.vm_uuid:
+                continue
+            for f in call.facts:
+                job.add(f)
+            job.logids |= call.logids
+            job.vm = job.vm or call.vm
+            job.vm_uuid = job.vm_uuid or call.vm_uuid
+            merged.add(id(job))
+            call.jobs.add(-1)  # marked: folded into `job`
+            break
+    return [op for op in ops if -1 not in op.jobs]
 
 
 def group_sessions(ops: list[Operation]) -> list[list[Operation]]:

@@ -23,8 +23,11 @@ class Step:
     last: datetime | None = None
     evidence: list[Evidence] = field(default_factory=list)
     failures: list[Evidence] = field(default_factory=list)
+    times: dict[tuple[str, int], datetime] = field(default_factory=dict)  # evidence line -> its record's time
 
     def see(self, fact: Fact, failed: bool = False) -> None:
+        if fact.ts is not None:
+            self.times.setdefault((fact.path, fact.line), fact.ts)
         if fact.ts is not None:
             self.first = fact.ts if self.first is None or fact.ts < self.first else self.first
             self.last = fact.ts if self.last is None or fact.ts > self.last else self.last
@@ -44,9 +47,16 @@ class Step:
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
             "duration_s": duration,
-            "evidence": [{"path": e.path, "line": e.line, "text": e.text[:300]} for e in self._shown()],
+            "evidence": [self._evidence(e) for e in self._shown()],
         }
 
+
+    def _evidence(self, e: Evidence) -> dict:
+        ts = self.times.get((e.path, e.line))
+        out = {"path": e.path, "line": e.line, "text": e.text[:300]}
+        if ts is not None:
+            out["ts"] = ts.isoformat()
+        return out
 
     def _shown(self) -> list[Evidence]:
         """Failures first, one from each file before a second from any (the agent's line next to the server's)."""

@@ -38,8 +38,13 @@ class RuleFileError(Exception):
 
 
 def builtin_rules_dir() -> Path:
+    """`diagnostics/rules/` in a wheel (copied there by setup.py), else `rules/` beside the package (a checkout)."""
     override = os.environ.get("CSDIAG_RULES_DIR")
-    return Path(override) if override else Path(diagnostics.__file__).resolve().parent.parent / "rules"
+    if override:
+        return Path(override)
+    package = Path(diagnostics.__file__).resolve().parent
+    installed = package / "rules"
+    return installed if installed.is_dir() else package.parent / "rules"
 
 
 def load_rules(extra_dirs: list[str] | tuple[str, ...] = ()) -> RuleSet:
@@ -50,7 +55,10 @@ def load_rules(extra_dirs: list[str] | tuple[str, ...] = ()) -> RuleSet:
         if not directory.is_dir():
             ruleset.errors.append(f"{directory}:1:1: rules folder not found")
             continue
-        for path in sorted(directory.rglob("*.toml")):
+        files = sorted(directory.rglob("*.toml"))
+        if not files:
+            ruleset.errors.append(f"{directory}:1:1: rules folder holds no *.toml rule files")
+        for path in files:
             try:
                 rule = load_rule_file(path)
             except RuleFileError as exc:

@@ -61,12 +61,14 @@ def build_document(
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "timezone": tz_name,
         "summary": {
-            "status": status_of(findings, errors),
+            "status": status_of(findings, list(errors) + list(rule_errors), incidents),
             "findings": counts,
             "benign": sum(1 for f in findings if f.benign),
             "facts": facts_count,
             "inputs": len(inputs),
             "errors": len(errors) + len(rule_errors),
+            "incidents": {"total": len(incidents or []),
+                          "failed": sum(1 for i in incidents or [] if i["outcome"] == "failed")},
         },
         "findings": [finding_to_dict(f, i) for i, f in enumerate(findings, start=1)],
         "inputs": inputs,
@@ -78,9 +80,15 @@ def build_document(
     return doc
 
 
-def status_of(findings: list[Finding], errors: list) -> str:
-    """Nagios words: the worst non-benign severity; UNKNOWN when input was incomplete and nothing worse was found."""
+def status_of(findings: list[Finding], errors: list, incidents: list[dict] | None = None) -> str:
+    """Nagios words: the worst non-benign severity among findings and incidents; UNKNOWN when input was incomplete
+    and nothing worse was found. A failed operation is at least WARNING, even when no rule explains it: a confident
+    "OK" over a failure is the worst answer an on-call tool can give."""
     severities = {f.severity for f in findings if not f.benign}
+    for inc in incidents or ():
+        severities.add({"CRITICAL": "critical", "WARNING": "warning"}.get(inc.get("status", ""), "info"))
+        if inc.get("outcome") == "failed":
+            severities.add("warning")
     if "critical" in severities:
         return "CRITICAL"
     if "warning" in severities:
@@ -88,6 +96,34 @@ def status_of(findings: list[Finding], errors: list) -> str:
     if errors:
         return "UNKNOWN"
     return "OK"
+
+
+def redact_document(doc: Any) -> Any:
+    """Every string of the document through the bundle redactor: reports go into tickets, secrets must not."""
+    from diagnostics.bundle.redact import redact_text
+
+    if isinstance(doc, str):
+        return redact_text(doc)
+    if isinstance(doc, dict):
+        return {k: redact_document(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [redact_document(v) for v in doc]
+    return doc
+
+
+def next_command(doc: dict, incident: dict) -> str | None:
+    """The one next command of an incident: the root cause's first command, else how to read the failed job."""
+    rc = incident.get("root_cause") or {}
+    by_id = {f["id"]: f for f in doc.get("findings", [])}
+    finding = by_id.get(rc.get("finding") or "")
+    for step in (finding or {}).get("remediation", []):
+        if is_command(step):
+            return step
+    if incident.get("outcome") == "failed" and incident.get("jobs"):
+        logs = sorted({i["path"] for i in doc.get("inputs", []) if i.get("kind") == "log" and i.get("side") != "agent"})
+        target = logs[0] if len(logs) == 1 else "<management-server.log>"
+        return f"csdiag timeline {target} --job {incident['jobs'][0]} --level WARN"
+    return None
 
 
 _COMMANDS = {"cmk", "cloudmonkey", "virsh", "free", "dmesg", "sensors", "numactl", "grep", "zgrep", "csdiag", "systemctl",

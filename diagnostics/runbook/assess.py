@@ -65,9 +65,12 @@ def assess(runbook: Runbook, facts: Sequence[Fact], findings: Sequence[Finding],
         result.passed_by = passes.get(check.id, [])
         _apply_incident_steps(result, incidents, {r.id: r for r in refs.values()})
         result.failed_by.sort(key=_cause_first)
+        if scope is not None and not scope.found:
+            result.passed_by = []  # nothing ties the evidence to this VM: a zone's fine lines do not pass its checks
         if result.failed_by or (result.level and result.status == "failed"):
             result.status = "failed"
             result.level = _worst([r.severity for r in result.failed_by] + ([result.level] if result.level else []))
+            result.passed_by = []  # a failed check is not also "passed by" other lines: one verdict per check
         elif result.passed_by:
             result.status = "passed"
         results.append(result)

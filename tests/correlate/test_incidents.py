@@ -47,7 +47,11 @@ def test_start_failure_incident_names_the_libvirt_cause_not_the_capacity_symptom
     assert "hugetlbfs" in incident["root_cause"]["summary"] or "huge" in incident["root_cause"]["summary"].lower()
     by_id = {f["id"]: f for f in doc["findings"]}
     contributing = [by_id[c["finding"]] for c in incident["contributing"]]
-    assert any(f["category"] == "insufficient_capacity" and f["symptom_of"] for f in contributing)
+    symptoms = [by_id[c["finding"]] for c in incident["symptoms"]]
+    # a symptom is listed as a symptom, never as a contributing cause (issue 13 §2)
+    assert any(f["category"] == "insufficient_capacity" and f["symptom_of"] for f in symptoms)
+    assert not any(f["symptom_of"] for f in contributing)
+    assert all(c["summary"] != incident["root_cause"]["summary"] for c in incident["contributing"])
     assert all(not by_id[fid]["benign"] or by_id[fid]["rule"] != incident["root_cause"]["rule"] for fid in incident["findings"])
     start = next(s for s in incident["steps"] if s["step"] == "start")
     assert start["status"] == "failed" and any(e["path"].endswith("agent.log") for e in start["evidence"])
@@ -73,3 +77,37 @@ def test_benign_balloon_warning_is_never_the_cause(tmp_path):
     assert doc["incidents"] == []
     assert doc["summary"]["status"] == "OK"
     assert all(f["benign"] for f in doc["findings"])
+
+
+def test_an_api_call_and_its_job_are_one_incident_when_no_line_joins_them(tmp_path):
+    """The call names the VM by UUID, the job (whose submission has another logid) by instance name: still one
+    operation, not a phantom incident beside the real one (issue 13 §2)."""
+    (tmp_path / "management-server.log").write_text(
+        "2025-03-10 14:02:11,101 DEBUG [c.c.a.ApiServlet] (qtp1850777594-31:[ctx-a1b2c3d4]) (logid:a1b2c3d4) ===START===  "
+        "10.20.0.15 -- GET  command=scaleVirtualMachine&id=5b0c9f1e-7a2d-4c3b-8e1f-0a9b8c7d6e5f&serviceofferingid=77e1a2b3&response=json\n"
+        "2025-03-10 14:02:11,250 DEBUG [o.a.c.f.j.i.AsyncJobManagerImpl] (API-Job-Executor-12:[ctx-9c0e4a11, job-1201]) (logid:9c0e4a11) "
+        'Executing AsyncJob {"id":1201,"instanceType":"VirtualMachine","instanceId":42,"cmd":"org.apache.cloudstack.api.command.admin.vm.ScaleVMCmdByAdmin"}\n'
+        "2025-03-10 14:02:11,297 ERROR [c.c.a.ApiAsyncJobDispatcher] (API-Job-Executor-12:[ctx-9c0e4a11, job-1201]) (logid:9c0e4a11) "
+        "Unexpected exception while executing org.apache.cloudstack.api.command.admin.vm.ScaleVMCmdByAdmin\n"
+        "com.cloud.exception.PermissionDeniedException: Dynamically scaling virtual machines is disabled for this zone, please contact your admin.\n"
+        "2025-03-10 14:02:11,305 DEBUG [o.a.c.f.j.i.AsyncJobManagerImpl] (API-Job-Executor-12:[ctx-9c0e4a11, job-1201]) (logid:9c0e4a11) "
+        'Complete async job-1201, jobStatus: FAILED, resultCode: 530, result: org.apache.cloudstack.api.response.ExceptionResponse/null/'
+        '{"uuidList":[],"errorcode":530,"errortext":"Dynamically scaling virtual machines is disabled for this zone, please contact your admin."}\n')
+    doc = analyze_paths([str(tmp_path)], tz=timezone.utc, tz_name="UTC").document
+    (incident,) = doc["incidents"]
+    assert incident["jobs"] == [1201] and incident["outcome"] == "failed" and incident["status"] == "WARNING"
+    assert incident["root_cause"]["category"] == "scale_rejected"
+    assert incident["vm"] == "5b0c9f1e-7a2d-4c3b-8e1f-0a9b8c7d6e5f"
+
+
+def test_a_call_whose_job_start_was_not_logged_adopts_the_job_that_ended(tmp_path):
+    import tomllib
+    from pathlib import Path
+
+    rule = tomllib.loads((Path(__file__).parents[2] / "rules" / "scaling" / "dynamic-scaling-disabled.toml").read_text())
+    (tmp_path / "management-server.log").write_text(rule["example"][0]["log"].lstrip())
+    doc = analyze_paths([str(tmp_path)], tz=timezone.utc, tz_name="UTC").document
+    (incident,) = doc["incidents"]
+    assert incident["jobs"] == [1201] and incident["outcome"] == "failed"
+    assert incident["root_cause"]["rule"] == "scaling.dynamic-scaling-disabled"
+    assert doc["summary"]["status"] == "WARNING"

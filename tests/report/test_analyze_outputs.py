@@ -48,7 +48,8 @@ def test_markdown_names_cause_step_and_evidence(capsys):
     rc, out, _ = run(["analyze", os.path.join(SAMPLES, "libvirt-memory-start"), "--format", "markdown", "--tz", "UTC"], capsys)
     assert rc == 2
     assert out.startswith("# csdiag analysis\n")
-    assert "**Root cause** (libvirt_memory" in out and "**Failed step:** start" in out
+    assert "**Root cause:** " in out and "(libvirt\\_memory, confidence 85%)" in out and "**Failed step:** start" in out
+    assert "**Next:** `ssh kvm01 free -m" in out
     assert "agent.log:" in out and "## Inputs" in out
 
 
@@ -58,7 +59,7 @@ def test_quiet_is_one_line_per_incident_and_text_respects_no_color(capsys, monke
     assert rc == 1 and len(lines) == 1 and lines[0].startswith("WARNING I1") and "cause=scale_rejected" in lines[0]
     monkeypatch.setenv("NO_COLOR", "1")
     rc, out, _ = run(["analyze", os.path.join(SAMPLES, "scale-dynamic-disabled"), "--tz", "UTC"], capsys)
-    assert "\x1b[" not in out and "Root cause [scale_rejected" in out and "enable.dynamic.scale.vm" in out
+    assert "\x1b[" not in out and "root cause:" in out and "(scale_rejected, confidence" in out and "enable.dynamic.scale.vm" in out
 
 
 def test_output_file_is_written_whole(tmp_path, capsys):

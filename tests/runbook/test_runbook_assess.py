@@ -164,3 +164,19 @@ def test_a_finding_grouped_over_several_jobs_belongs_to_a_vm_owning_one_of_them(
                     confidence=0.9, title="t", message="m", entities={"job": 1, "jobs": [1, 2]})
     assert finding_in_scope(grouped, scope, set())
     assert not finding_in_scope(other, scope, set())
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_a_vm_missing_from_the_evidence_passes_no_check(runbook, analysed, sample):
+    """Zone-wide lines (another account's limits, another VM's start) say nothing about a VM the evidence never
+    names: no check of it is passed (issue 13: account limits passed for an unknown VM)."""
+    result, _, _ = _assess(runbook, analysed, sample, vm="i-9-999-VM")
+    assert not result.vm_found
+    assert [r.check.id for r in result.checks if r.status == "passed" or r.passed_by] == []
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_one_verdict_per_check_never_failed_and_passed_by(runbook, analysed, sample):
+    result, _, _ = _assess(runbook, analysed, sample)
+    both = [r.check.id for r in result.checks if r.status == "failed" and r.passed_by]
+    assert both == []

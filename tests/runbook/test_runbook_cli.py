@@ -110,7 +110,7 @@ def test_unknown_vm_and_bad_format():
     assert done.returncode == 3
     assert "i-9-999-VM does not appear in the evidence" in done.stderr
     bad = run_csdiag("runbook", "change-offering", "--format", "yaml")
-    assert bad.returncode == 3 and "--format must be text, markdown or json" in bad.stderr
+    assert bad.returncode == 3 and "--format must be one of: text, markdown, json" in bad.stderr
 
 
 def test_heartbeat_captures_decide_the_agent_link_row():
