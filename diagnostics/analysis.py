@@ -28,11 +28,17 @@ def analyze_paths(
     ping_interval: float = 60.0,
     ping_timeout: float = 2.5,
     progress: Progress | None = None,
+    jobs: int | None = 1,
+    dask_scheduler: str | None = None,
 ) -> Analysis:
+    """jobs: worker processes reading the inputs (None: every core; 1: this process); dask_scheduler: read them on
+    that Dask cluster instead (diagnostics.parallel). Either way the findings are those of the serial run."""
     from diagnostics.engine import evaluate, load_rules
+    from diagnostics.parallel import runner_for
 
     collected = collect(list(paths), tz=tz, tz_name=tz_name, paste=paste, host_evidence=host_evidence,
-                        ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress)
+                        ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress,
+                        runner=runner_for(jobs, dask_scheduler))
     ruleset = load_rules(list(rule_dirs))
     findings = evaluate(ruleset, collected.facts)
     incidents = None

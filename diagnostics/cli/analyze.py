@@ -55,6 +55,8 @@ def analyze(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file (atomically) instead of stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="One line per incident (or per root finding)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="All evidence lines of every finding."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes reading the inputs. Default: every core; 1: no workers."),
+    dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Read the inputs on this Dask cluster (tcp://HOST:PORT; files on storage the workers share; extra [fleet])."),
 ) -> None:
     """Diagnose: parse every input, run every rule, correlate, and say what failed, why and what to do next.
 
@@ -86,7 +88,8 @@ def analyze(
 
     with progress_bar:
         result = analyze_paths(paths, tz=tzinfo, tz_name=tz_label, rule_dirs=rules, paste=paste, host_evidence=evidence,
-                               ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress)
+                               ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress,
+                               jobs=jobs, dask_scheduler=dask_scheduler)
     doc = result.document
     for e in doc["errors"]:
         warn(e["message"])

@@ -1,0 +1,168 @@
+"""`analyze --jobs N`: the inputs of one analysis read by N local worker processes.
+
+Workers are started by forkserver (spawn where there is none): never a fork of a parent that may hold threads and a
+progress display. The largest inputs are submitted first so the last one to finish is a small one; the parts are
+handed back in input order. A small analysis stays in this process: starting a worker costs ~0.3 s, more than
+reading a few MiB.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue as queue_module
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from diagnostics.logs.reader import ReadOptions
+from diagnostics.parallel import work
+from diagnostics.pipeline import Collected, Progress, collect_input
+from diagnostics.sources.discover import Input
+from diagnostics.sources.files import display_name
+
+POOL_MIN_BYTES = 8 << 20  # below this in all, the inputs are read in this process
+_GZIP_RATIO = 8  # a .gz weighs ~8x its size when ordering the work (a guess; only the order depends on it)
+
+
+def default_jobs() -> int:
+    """The cores this process may run on (its CPU affinity, as a container or taskset sets it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def input_weight(item: Input) -> int:
+    """Bytes to read for one input (0 for stdin and skipped inputs, which stay in this process)."""
+    if item.kind == "skipped" or item.path == "-":
+        return 0
+    try:
+        if os.path.isdir(item.path):
+            return sum(os.path.getsize(os.path.join(root, name)) for root, _dirs, names in os.walk(item.path) for name in names)
+        size = os.path.getsize(item.path)
+        with open(item.path, "rb") as f:
+            return size * _GZIP_RATIO if f.read(2) == b"\x1f\x8b" else size
+    except OSError:
+        return 1  # unreadable: the worker reports it like the serial path would
+
+
+def failed_part(item: Input, opts: ReadOptions, why: str) -> Collected:
+    """The part of an input whose worker failed: listed like any input, one error line naming it."""
+    part = Collected(tz_name=opts.tz_name)
+    name = display_name(item.path)
+    if item.display is not None:
+        name = item.display(item.path)
+    record: dict = {"path": name, "kind": item.kind}
+    if item.host:
+        record["host"] = item.host
+    if item.origin:
+        record["origin"] = item.origin
+    part.inputs.append(record)
+    part.error(f"{name}: could not be analysed ({why})", name)
+    return part
+
+
+class PoolRunner:
+    """An `InputRunner` for `pipeline.collect`: reads inputs in up to `jobs` worker processes."""
+
+    def __init__(self, jobs: int, min_bytes: int | None = None) -> None:
+        self.jobs = jobs
+        self.min_bytes = POOL_MIN_BYTES if min_bytes is None else min_bytes
+        self.workers_started = 0  # for tests and the benchmark: 0 when everything stayed in this process
+
+    def __call__(self, items: list[Input], opts: ReadOptions, ping_interval: float, ping_timeout: float,
+                 progress: Progress | None) -> Iterator[Collected]:
+        weights = [input_weight(item) for item in items]
+        remote = sorted((i for i, w in enumerate(weights) if w > 0), key=lambda i: -weights[i])
+        workers = min(self.jobs, len(remote))
+        if workers < 2 or sum(weights) < self.min_bytes:
+            for item in items:
+                yield collect_input(item, opts, ping_interval, ping_timeout, progress)
+            return
+        yield from self._run(items, remote, workers, opts, ping_interval, ping_timeout, progress)
+
+    def _run(self, items: list[Input], remote: list[int], workers: int, opts: ReadOptions, ping_interval: float,
+             ping_timeout: float, progress: Progress | None) -> Iterator[Collected]:
+        ctx = _context()
+        messages = ctx.Queue() if progress is not None else None
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=work.init_worker, initargs=(messages,))
+        self.workers_started = workers
+        finished = False
+        try:
+            futures: dict[Future, int] = {pool.submit(work.read_input, items[i], opts, ping_interval, ping_timeout): i
+                                          for i in remote}
+            parts: dict[int, Collected] = {}
+            pending = set(futures)
+            next_out = 0
+            while True:
+                # hand back every part that is next in input order; inputs nobody sent out are read here meanwhile
+                while next_out < len(items):
+                    if next_out in parts:
+                        yield parts.pop(next_out)
+                    elif next_out not in remote:
+                        yield collect_input(items[next_out], opts, ping_interval, ping_timeout, progress)
+                    else:
+                        break
+                    next_out += 1
+                if not pending:
+                    break
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(messages, progress)
+                for fut in done:
+                    i = futures[fut]
+                    parts[i] = self._part(fut, items[i], opts)
+            _drain(messages, progress)
+            finished = True
+        finally:
+            if not finished:  # Ctrl-C, or the consumer stopped early: no worker may outlive this call
+                _terminate(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+            if messages is not None:
+                messages.close()
+                messages.join_thread()
+
+    @staticmethod
+    def _part(fut: Future, item: Input, opts: ReadOptions) -> Collected:
+        try:
+            return fut.result()
+        except BrokenProcessPool:
+            return failed_part(item, opts, "the worker process reading it ended unexpectedly")
+        except Exception as exc:  # e.g. a part that cannot be pickled: name the file, keep the others
+            return failed_part(item, opts, f"worker: {type(exc).__name__}: {exc}")
+
+
+def _context():
+    """forkserver with the reading code imported once in the server, so each worker starts as a cheap fork of it."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([work.__name__])
+    return ctx
+
+
+def _drain(messages, progress: Progress | None) -> None:
+    if messages is None or progress is None:
+        return
+    while True:
+        try:
+            name, nbytes = messages.get_nowait()
+        except queue_module.Empty:
+            return
+        except (EOFError, OSError):  # the queue broke with a worker: progress is cosmetic
+            return
+        progress(name, nbytes)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """End the workers now. The executor has no public way to (Python 3.14 adds terminate_workers()); its process
+    table has been `_processes` since 3.2."""
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for proc in processes.values():
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes.values():
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1)
