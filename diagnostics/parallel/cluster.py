@@ -51,7 +51,7 @@ class DaskRunner:
         except (OSError, TimeoutError, ValueError) as exc:  # unreachable, refused, or not a scheduler address
             yield from self._not_sent(items, opts, f"cannot connect: {_one_line(exc)}", ping_interval, ping_timeout, progress)
             return
-        with client:
+        with client, client.as_current():  # as_completed finds the client here, not in process-global state
             futures = {client.submit(work.read_input_on_cluster, items[i], opts, ping_interval, ping_timeout,
                                      pure=False, key=f"csdiag-read-{i}-{os.getpid()}-{id(self)}"): i for i in remote}
             self.tasks_sent = len(futures)

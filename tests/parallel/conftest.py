@@ -54,3 +54,9 @@ def run_cli(*args: str, env: dict | None = None) -> tuple[int, dict, str]:
                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert proc.stdout, proc.stderr
     return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+
+@pytest.fixture(scope="session")
+def serial_archive(archive) -> tuple[int, dict, str]:
+    """The serial CLI run on the archive, the reference of every other way to run it."""
+    return run_cli("--jobs", "1", archive)

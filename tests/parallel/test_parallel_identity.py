@@ -62,11 +62,11 @@ def test_a_small_analysis_stays_in_this_process(runners):
     assert runners[0].workers_started == 0  # well below POOL_MIN_BYTES: starting workers would cost more
 
 
-def test_the_cli_on_a_zone_archive_gives_the_serial_document_and_exit_code(archive):
+def test_the_cli_on_a_zone_archive_gives_the_serial_document_and_exit_code(archive, serial_archive):
     from diagnostics.sources.discover import discover
 
     assert sum(pool.input_weight(item) for item in discover([archive]).inputs) > pool.POOL_MIN_BYTES  # workers do run
-    serial_rc, serial_doc, _ = run_cli("--jobs", "1", archive)
+    serial_rc, serial_doc, _ = serial_archive
     assert serial_doc["summary"]["inputs"] > 20 and serial_doc["findings"] and serial_doc["incidents"]
     for args in (["-j", "2"], []):  # no --jobs: every core
         rc, doc, _ = run_cli(*args, archive)
