@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -36,10 +37,12 @@ def analyze_paths(
     from diagnostics.engine import evaluate, load_rules
     from diagnostics.parallel import runner_for
 
-    collected = collect(list(paths), tz=tz, tz_name=tz_name, paste=paste, host_evidence=host_evidence,
-                        ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress,
-                        runner=runner_for(jobs, dask_scheduler))
-    ruleset = load_rules(list(rule_dirs))
+    runner = runner_for(jobs, dask_scheduler)
+    with ThreadPoolExecutor(1) as meanwhile:  # while workers read, this process parses the rules (~0.5 s of CPU)
+        rules = meanwhile.submit(load_rules, list(rule_dirs)) if runner is not None else None
+        collected = collect(list(paths), tz=tz, tz_name=tz_name, paste=paste, host_evidence=host_evidence,
+                            ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress, runner=runner)
+    ruleset = rules.result() if rules is not None else load_rules(list(rule_dirs))
     findings = evaluate(ruleset, collected.facts)
     incidents = None
     try:
