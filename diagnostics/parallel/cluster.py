@@ -52,6 +52,13 @@ class DaskRunner:
             yield from self._not_sent(items, opts, f"cannot connect: {_one_line(exc)}", ping_interval, ping_timeout, progress)
             return
         with client, client.as_current():  # as_completed finds the client here, not in process-global state
+            if remote:
+                try:
+                    client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+                except (OSError, TimeoutError) as exc:  # tasks would wait forever for a worker
+                    yield from self._not_sent(items, opts, f"no worker joined it ({_one_line(exc)})", ping_interval,
+                                              ping_timeout, progress)
+                    return
             futures = {client.submit(work.read_input_on_cluster, items[i], opts, ping_interval, ping_timeout,
                                      pure=False, key=f"csdiag-read-{i}-{os.getpid()}-{id(self)}"): i for i in remote}
             self.tasks_sent = len(futures)

@@ -120,3 +120,43 @@ def test_a_path_the_worker_cannot_see_says_shared_storage():
     (error,) = part.errors
     assert "not found on Dask worker" in error["message"] and "shared storage" in error["message"]
     assert part.inputs == [{"path": "/nonexistent/zone1/management-server.log", "kind": "log"}] and not part.facts
+
+
+def test_a_scheduler_without_workers_is_one_error_line(tmp_path, monkeypatch):
+    import diagnostics.parallel.cluster as cluster_module
+
+    scheduler_file = tmp_path / "scheduler.json"
+    with open(tmp_path / "dask.log", "w") as log:
+        proc = _dask("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
+                     str(scheduler_file), log=log)
+        try:
+            deadline = time.monotonic() + 60
+            while not scheduler_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            address = json.loads(scheduler_file.read_text())["address"]
+            monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT", "2s")
+            doc = analyze_paths([os.path.join(SAMPLES, "healthy-scale")], tz=timezone.utc, dask_scheduler=address).document
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    (error,) = doc["errors"]
+    assert error["message"].startswith(f"Dask scheduler {address}: no worker joined it")
+    assert doc["summary"]["status"] == "UNKNOWN"
+
+
+def test_tasks_of_a_multithreaded_worker_do_not_share_the_scanner(archive):
+    """Hyperscan's scratch space is per process: two reads at once in one process would fail (ScratchInUseError)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diagnostics.pipeline import collect_input
+
+    opts = ReadOptions(tz=timezone.utc, tz_name="UTC")
+    items = [Input(path=os.path.join(archive, f"ms{i}", "management-server.log"), kind="log") for i in (1, 2)]
+    for item in items:
+        with open(item.path, encoding="utf-8") as f:
+            item.head = [next(f).rstrip("\n") for _ in range(50)]
+    with ThreadPoolExecutor(2) as threads:
+        parts = list(threads.map(lambda item: read_input_on_cluster(item, opts, 60.0, 2.5)[1], items))
+    serial = [collect_input(item, opts) for item in items]
+    assert [p.errors for p in parts] == [[], []]
+    assert [[f.evidence for f in p.facts] for p in parts] == [[f.evidence for f in p.facts] for p in serial]
