@@ -8,7 +8,8 @@ and with workers, alternating, `--repeat` times each. Reported per setting: wall
 time of the analyze process and of its workers, peak RSS of the parent and of the largest worker, and the speed-up
 (serial wall / parallel wall, fastest against fastest and the range over all pairs). The machine is shared: the CPU
 that other processes used during each run is shown too ("others"), since a busy neighbour takes the cores the
-workers need. The findings of every run must equal the serial ones (else the benchmark stops). Not a test.
+workers need. Then the CPU of each phase of a serial run, and the speed-up Amdahl allows when only the reading (and meanwhile
+the parsing of the rules) is spread. The findings of every run must equal the serial ones (else the benchmark stops). Not a test.
 """
 
 from __future__ import annotations
@@ -124,6 +125,40 @@ def run(folder: str, jobs: int) -> dict:
             "others": max(0.0, busy - parent_cpu - workers_cpu), "rc": proc.returncode, "doc": doc}
 
 
+PHASES = '''
+import json, sys, time
+from datetime import timezone
+c = time.process_time
+t0 = c()
+import diagnostics.cli  # what `python -m diagnostics` imports before it reads anything
+t1 = c()
+from diagnostics.correlate import build_incidents
+from diagnostics.engine import evaluate, load_rules
+from diagnostics.pipeline import collect
+from diagnostics.report.document import build_document
+collected = collect([sys.argv[1]], tz=timezone.utc, tz_name="UTC")
+t2 = c()
+rules = load_rules([])
+t3 = c()
+findings = evaluate(rules, collected.facts)
+t4 = c()
+incidents = build_incidents(collected, findings)
+t5 = c()
+doc = build_document(findings, collected.inputs, collected.errors, collected.notes, "UTC", rule_errors=list(rules.errors),
+                     incidents=incidents, facts_count=len(collected.facts))
+json.dumps(doc, indent=2, default=str)
+t6 = c()
+print(json.dumps({"imports": t1 - t0, "read (collect)": t2 - t1, "rules": t3 - t2, "evaluate": t4 - t3,
+                  "correlate": t5 - t4, "document + JSON": t6 - t5}))
+'''
+
+
+def phases(folder: str) -> dict[str, float]:
+    """CPU seconds of each phase of a serial analysis, in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", PHASES, folder], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mib", type=float, default=128, help="size of each of the files")
@@ -152,6 +187,11 @@ def main() -> None:
         print(f"--jobs {jobs:<3} {best['wall']:8.2f}-{max(r['wall'] for r in rs):<9.2f} {size / best['wall'] / 1e6:7.1f} "
               f"{best['parent_cpu']:13.2f} {best['workers_cpu']:14.2f} {max(r['parent_rss'] for r in rs):15.0f} "
               f"{max(r['worker_rss'] for r in rs):15.0f} {min(r['others'] for r in rs):13.2f}")
+    parts = phases(folder)
+    spread = parts["read (collect)"] + parts["rules"]  # the rules are parsed while the workers read
+    print("\nserial CPU by phase: " + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items()))
+    print(f"only the reading (and meanwhile the rules) is spread: with {args.jobs} idle cores the speed-up is at most "
+          f"{sum(parts.values()) / (sum(parts.values()) - spread + spread / args.jobs):.2f}x (Amdahl, no overhead)")
     serial, parallel = [r["wall"] for r in runs[1]], [r["wall"] for r in runs[args.jobs]]
     ratios = [s / p for s, p in zip(serial, parallel)]
     print(f"\nspeed-up --jobs {args.jobs}: {min(serial) / min(parallel):.2f}x fastest against fastest; "
