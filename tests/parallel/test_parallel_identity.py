@@ -79,3 +79,17 @@ def test_jobs_must_be_positive():
     proc = subprocess.run([sys.executable, "-m", "diagnostics", "analyze", "--jobs", "0", SAMPLES], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 3 and "--jobs" in proc.stderr  # a usage error, never read as CRITICAL (2)
+
+
+def test_a_bundle_is_unpacked_once_here_and_its_files_read_by_the_workers(tmp_path, monkeypatch, runners):
+    import tarfile
+
+    monkeypatch.setattr(pool, "POOL_MIN_BYTES", 0)
+    bundle = tmp_path / "case-1234.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tar:
+        tar.add(os.path.join(SAMPLES, "rotated-gz"), arcname="rotated-gz")
+    paths = [str(bundle), os.path.join(SAMPLES, "healthy-scale")]
+    serial = _analyze(paths, jobs=1).document
+    assert comparable(_analyze(paths, jobs=2).document) == comparable(serial)
+    assert [r.workers_started for r in runners if r is not None] == [2]
+    assert any(i["path"].startswith(f"{bundle}:") for i in serial["inputs"])  # named as bundle members, not temp files
