@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue as queue_module
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -85,7 +84,7 @@ class PoolRunner:
     def _run(self, items: list[Input], remote: list[int], workers: int, opts: ReadOptions, ping_interval: float,
              ping_timeout: float, progress: Progress | None) -> Iterator[Collected]:
         ctx = _context()
-        messages = ctx.Queue() if progress is not None else None
+        messages = ctx.SimpleQueue() if progress is not None else None  # put() is in the pipe before the result
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=work.init_worker, initargs=(messages,))
         self.workers_started = workers
         finished = False
@@ -93,6 +92,7 @@ class PoolRunner:
             futures: dict[Future, int] = {pool.submit(work.read_input, items[i], opts, ping_interval, ping_timeout): i
                                           for i in remote}
             parts: dict[int, Collected] = {}
+            sent = set(remote)
             pending = set(futures)
             next_out = 0
             while True:
@@ -100,7 +100,7 @@ class PoolRunner:
                 while next_out < len(items):
                     if next_out in parts:
                         yield parts.pop(next_out)
-                    elif next_out not in remote:
+                    elif next_out not in sent:
                         yield collect_input(items[next_out], opts, ping_interval, ping_timeout, progress)
                     else:
                         break
@@ -120,7 +120,6 @@ class PoolRunner:
             pool.shutdown(wait=True, cancel_futures=True)
             if messages is not None:
                 messages.close()
-                messages.join_thread()
 
     @staticmethod
     def _part(fut: Future, item: Input, opts: ReadOptions) -> Collected:
@@ -144,14 +143,12 @@ def _context():
 def _drain(messages, progress: Progress | None) -> None:
     if messages is None or progress is None:
         return
-    while True:
-        try:
-            name, nbytes = messages.get_nowait()
-        except queue_module.Empty:
-            return
-        except (EOFError, OSError):  # the queue broke with a worker: progress is cosmetic
-            return
-        progress(name, nbytes)
+    try:
+        while not messages.empty():
+            name, nbytes = messages.get()
+            progress(name, nbytes)
+    except (EOFError, OSError):  # the pipe broke with a worker: progress is cosmetic, the part says what failed
+        return
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:

@@ -25,13 +25,11 @@ _one_at_a_time = threading.Lock()  # the keyword scanner's Hyperscan scratch is 
 
 
 def init_worker(queue) -> None:
-    """Initializer of a local worker process: Ctrl-C is the parent's to handle (it ends the workers itself), and
-    progress goes to the parent's queue; a worker never waits at exit for the parent to read it."""
+    """Initializer of a local worker process: Ctrl-C is the parent's to handle (it ends the workers itself);
+    progress goes to the parent's queue, written synchronously so it is all there before the part."""
     global _queue
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _queue = queue
-    if queue is not None:
-        queue.cancel_join_thread()
 
 
 def _report(name: str, nbytes: int) -> None:
