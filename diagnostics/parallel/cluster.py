@@ -63,14 +63,19 @@ class DaskRunner:
                                      pure=False, key=f"csdiag-read-{i}-{os.getpid()}-{id(self)}"): i for i in remote}
             self.tasks_sent = len(futures)
             parts: dict[int, Collected] = {}
-            for i, item in enumerate(items):  # this machine's own share while the cluster works
-                if i not in remote:
-                    parts[i] = collect_input(item, opts, ping_interval, ping_timeout, progress)
-            for fut in as_completed(list(futures)):
-                i = futures[fut]
-                parts[i] = self._part(fut, items[i], opts)
-                if progress is not None:
-                    progress(display_name(items[i].path), _bytes_read(parts[i]))
+            sent = set(remote)
+            try:
+                for i, item in enumerate(items):  # this machine's own share while the cluster works
+                    if i not in sent:
+                        parts[i] = collect_input(item, opts, ping_interval, ping_timeout, progress)
+                for fut in as_completed(list(futures)):
+                    i = futures[fut]
+                    parts[i] = self._part(fut, items[i], opts)
+                    if progress is not None:
+                        progress(display_name(items[i].path), _bytes_read(parts[i]))
+            except BaseException:  # Ctrl-C: the cluster stops working for an analysis nobody waits for
+                client.cancel(list(futures))
+                raise
         for i in range(len(items)):
             yield parts.pop(i)
 

@@ -122,7 +122,8 @@ def run(folder: str, jobs: int) -> dict:
     workers = {pid: hwm for pid, hwm in watch.hwm.items() if watch.cpu.get(pid, 0) > 0.2}  # not the idle fork server
     return {"jobs": jobs, "wall": wall, "parent_cpu": parent_cpu, "workers_cpu": workers_cpu,
             "parent_rss": usage.ru_maxrss / 1024, "worker_rss": max(workers.values(), default=0.0), "workers": len(workers),
-            "others": max(0.0, busy - parent_cpu - workers_cpu), "rc": proc.returncode, "doc": doc}
+            "others": max(0.0, busy - parent_cpu - workers_cpu), "rc": proc.returncode, "doc": doc,
+            "busiest_worker_cpu": max((cpu for cpu in watch.cpu.values() if cpu > 0.2), default=0.0)}
 
 
 PHASES = '''
@@ -192,6 +193,14 @@ def main() -> None:
     print("\nserial CPU by phase: " + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items()))
     print(f"only the reading (and meanwhile the rules) is spread: with {args.jobs} idle cores the speed-up is at most "
           f"{sum(parts.values()) / (sum(parts.values()) - spread + spread / args.jobs):.2f}x (Amdahl, no overhead)")
+    # On a saturated machine wall times say more about the neighbours than about csdiag; CPU times say what idle
+    # cores would give: the parent's CPU (less the rules, parsed while the workers read) plus the busiest worker's.
+    serial_cpu = min(r["parent_cpu"] for r in runs[1])
+    critical = min(r["parent_cpu"] - parts["rules"] + r["busiest_worker_cpu"] for r in runs[args.jobs])
+    overhead = min(r["parent_cpu"] + r["workers_cpu"] for r in runs[args.jobs]) / serial_cpu - 1
+    print(f"from CPU times: serial {serial_cpu:.2f} s; --jobs {args.jobs} critical path {critical:.2f} s -> "
+          f"{serial_cpu / critical:.2f}x on idle cores (estimate); CPU spent on top by the workers' start and the "
+          f"transfer: {overhead * 100:.0f} %")
     serial, parallel = [r["wall"] for r in runs[1]], [r["wall"] for r in runs[args.jobs]]
     ratios = [s / p for s, p in zip(serial, parallel)]
     print(f"\nspeed-up --jobs {args.jobs}: {min(serial) / min(parallel):.2f}x fastest against fastest; "
