@@ -8,8 +8,12 @@ reading a few MiB.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -89,8 +93,9 @@ class PoolRunner:
         self.workers_started = workers
         finished = False
         try:
-            futures: dict[Future, int] = {pool.submit(work.read_input, items[i], opts, ping_interval, ping_timeout): i
-                                          for i in remote}
+            with _ctrl_c_deferred():  # submit() starts the workers: a worker forked but not yet listed could not be ended
+                futures: dict[Future, int] = {pool.submit(work.read_input, items[i], opts, ping_interval, ping_timeout): i
+                                              for i in remote}
             parts: dict[int, Collected] = {}
             sent = set(remote)
             pending = set(futures)
@@ -131,6 +136,22 @@ class PoolRunner:
             return failed_part(item, opts, f"worker: {type(exc).__name__}: {exc}")
 
 
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C until the block is done, then raise it (main thread only: the others never get KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    pending: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pending:
+        raise KeyboardInterrupt
+
+
 def _context():
     """forkserver with the reading code imported once in the server, so each worker starts as a cheap fork of it."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
@@ -158,8 +179,10 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     for proc in processes.values():
         if proc.is_alive():
             proc.terminate()
+    deadline = time.monotonic() + 1.0  # SIGTERM ends a reading worker at once; one that is stopped or stuck gets SIGKILL
     for proc in processes.values():
-        proc.join(5)
+        proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in processes.values():
         if proc.is_alive():
             proc.kill()
-            proc.join(1)
+            proc.join(5)
