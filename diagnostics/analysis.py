@@ -90,9 +90,14 @@ def analyze_paths(
     progress: Progress | None = None,
     ignore: Sequence[str] = (),
     scope: Scope | None = None,
+    jobs: int | None = 1,
+    dask_scheduler: str | None = None,
 ) -> Analysis:
+    """jobs: worker processes reading the inputs (None: every core; 1: this process); dask_scheduler: read them on
+    that Dask cluster instead (diagnostics.parallel). Either way the findings are those of the serial run."""
     from diagnostics.correlate import build_incidents
     from diagnostics.engine import evaluate, load_rules
+    from diagnostics.parallel import runner_for
 
     ruleset = load_rules(list(rule_dirs))  # first: the rules' literal texts decide which records are read closely
     notes = []
@@ -106,7 +111,8 @@ def analyze_paths(
         if dropped:
             notes.append(f"rules ignored as configured: {', '.join(dropped)}")
     collected = collect(list(paths), tz=tz, tz_name=tz_name, paste=paste, host_evidence=host_evidence,
-                        ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress, rules=ruleset.rules)
+                        ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress, rules=ruleset.rules,
+                        runner=runner_for(jobs, dask_scheduler))
     if scope is not None and scope.active:
         before = len(collected.facts)
         collected.facts = scope.apply(collected.facts)

@@ -9,7 +9,7 @@ import contextlib
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 
@@ -22,6 +22,8 @@ from diagnostics.sources.discover import Discovery, Input, discover
 from diagnostics.sources.files import SourceError, display_name
 
 Progress = Callable[[str, int], None]  # (description, bytes just consumed)
+# Reads discovered inputs and yields one Collected per input, in input order (see `collect_input`; diagnostics.parallel)
+InputRunner = Callable[[list[Input], ReadOptions, float, float, "Progress | None"], Iterable["Collected"]]
 
 
 @dataclass(slots=True)
@@ -147,9 +149,12 @@ def collect(
     ping_timeout: float = 2.5,
     progress: Progress | None = None,
     rules=None,
+    runner: InputRunner | None = None,
 ) -> Collected:
     """Read every input into facts. `rules` (the engine's rules, or None for the catalogue alone) decide, with the
-    catalogue, which records get a `log_record` fact besides loud ones and those carrying an exception."""
+    catalogue, which records get a `log_record` fact besides loud ones and those carrying an exception. `runner`
+    reads the inputs elsewhere (worker processes, a Dask cluster); merging, entity resolution and the sort stay
+    here, so every runner gives the facts of the serial loop."""
     if tz is None:
         from diagnostics.sources.timezones import resolve_tz
 
@@ -164,8 +169,16 @@ def collect(
         for message in found.errors:
             out.error(message, message.split(":", 1)[0])
         year = _year_hint(found.inputs)
-        for item in found.inputs:
-            _collect_one(out, item, ReadOptions(tz=tz, tz_name=tz_name, paste=paste, year=year), ping_interval, ping_timeout, progress, interest)
+        opts = ReadOptions(tz=tz, tz_name=tz_name, paste=paste, year=year, interest=interest)
+        if runner is None:
+            for item in found.inputs:
+                _collect_one(out, item, opts, ping_interval, ping_timeout, progress, interest)
+        else:
+            for part in runner(found.inputs, opts, ping_interval, ping_timeout, progress):
+                out.facts.extend(part.facts)
+                out.inputs.extend(part.inputs)
+                out.errors.extend(part.errors)
+                out.notes.extend(part.notes)
     resolve_entities(out.facts, out.host_names)
     out.facts.sort(key=lambda f: (fact_time_key(f, tz), f.path, f.line))
     return out
@@ -177,6 +190,15 @@ def fact_time_key(f: Fact, tz: tzinfo | None = None) -> float:
         return float("inf")
     ts = f.ts if f.ts.tzinfo is not None else f.ts.replace(tzinfo=tz or timezone.utc)
     return ts.timestamp()
+
+
+def collect_input(item: Input, opts: ReadOptions, ping_interval: float = 60.0, ping_timeout: float = 2.5,
+                  progress: Progress | None = None) -> Collected:
+    """One discovered input on its own, facts unresolved and unsorted: the unit of work a runner of `collect` runs
+    (the interest travels in `opts`)."""
+    out = Collected(tz_name=opts.tz_name)
+    _collect_one(out, item, opts, ping_interval, ping_timeout, progress, opts.interest)
+    return out
 
 
 def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float,

@@ -111,6 +111,8 @@ def analyze(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="One line per incident with its own status, plus one per critical/warning finding outside the incidents."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Every finding with all its evidence lines and commands."),
     no_redact: bool = typer.Option(False, "--no-redact", help="Keep secrets (API keys, passwords, session keys) in the report. Default: redacted, as in bundles."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes reading the inputs. Default: every core; 1: no workers."),
+    dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Read the inputs on this Dask cluster (tcp://HOST:PORT; files on storage the workers share; extra [fleet])."),
 ) -> None:
     """Diagnose: parse every input, run every rule, correlate, and say what failed, why and what to do next.
 
@@ -160,7 +162,7 @@ def analyze(
     with progress_bar:
         result = analyze_paths(paths, tz=tzinfo, tz_name=tz_label, rule_dirs=cfg.get("rules"), paste=paste, host_evidence=evidence,
                                ping_interval=cfg.get("ping_interval"), ping_timeout=cfg.get("ping_timeout"), progress=progress,
-                               ignore=cfg.get("ignore"), scope=scope)
+                               ignore=cfg.get("ignore"), scope=scope, jobs=jobs, dask_scheduler=dask_scheduler)
     doc = result.document if no_redact else redact_document(result.document)
     for e in doc["errors"]:
         warn(for_terminal(e["message"]))

@@ -50,6 +50,14 @@ class Interest:
     def key(self) -> tuple:
         return (self.literals, self.everything)
 
+    def __reduce__(self):
+        """Pickled for worker processes without the catalogue and the compiled matcher: both are rebuilt there."""
+        return (_rebuilt, (self.literals, self.everything, self.sources))
+
+
+def _rebuilt(literals: tuple, everything: bool, sources: tuple) -> Interest:
+    return Interest(literals, load_catalogue(), everything, sources)
+
 
 def _matcher(literals: tuple[tuple[str, bool], ...]):
     exact = [re.escape(t) for t, caseless in literals if not caseless]

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Any
 
 from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, ORIGIN_RE, layout_name, layout_of, ndc_jobs, parse_ts
 from diagnostics.logs.paste import PasteRepairs, detect_paste, repair_paste
@@ -77,6 +78,7 @@ class ReadOptions:
     tz_name: str = "UTC"
     paste: bool | None = None  # None: autodetect
     year: int | None = None  # for year-less syslog stamps; None: infer
+    interest: Any = None  # diagnostics.logs.interest.Interest: travels with the options to worker processes
 
 
 class _Assembler:
