@@ -43,7 +43,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
         last = max((op.last for op in session if op.last), default=None)
         vm_keys = {k for op in session for k in (op.vm, op.vm_uuid) if k}
         mine = rank([f for f in index.candidates(vm_keys, jobs, logids, hosts) if related(f, vm_keys, jobs, logids, hosts, first, last)])
-        causes = [f for f in mine if not f.benign and not f.symptom_of]
+        causes = [f for f in mine if not f.benign and not f.symptom_of and not f.fallback]
         root = causes[0] if causes and (failed or causes[0].severity != "info") else None
         vm_uuid = next((op.vm_uuid for op in session if op.vm_uuid), None)
         done = {s.step: s.status for s in steps}
@@ -77,6 +77,9 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
                      "severity": f.severity, "symptom_of": list(f.symptom_of)}
             (symptoms if f.symptom_of else contributing).append(entry)
         if outcome == "failed":
+            for f in mine:  # an unexplained error inside a failed operation is no longer a mere warning
+                if f.fallback and f.severity == "warning":
+                    f.severity = "critical"
             status = "CRITICAL" if (root is not None and root.severity == "critical") or any(
                 f.severity == "critical" and not f.benign for f in mine) else "WARNING"
         else:

@@ -349,7 +349,7 @@ def findings_for_rule(rule: Rule, matches: list[Match], aliases: Aliases) -> lis
             first_ts=min(times, key=_epoch) if times else None, last_ts=max(times, key=_epoch) if times else None,
             evidence=sorted(evidence.values(), key=lambda e: (e.path, e.line)),
             remediation=[render(step, binding, entities) for step in rule.remediation],
-            references=list(rule.references), count=len(group.matches), benign=rule.benign,
+            references=list(rule.references), count=len(group.matches), benign=rule.benign, fallback=rule.fallback,
         )
         out.append((finding, group))
     return out

@@ -155,6 +155,7 @@ class Finding:
     count: int = 1
     symptom_of: list[str] = field(default_factory=list)
     benign: bool = False
+    fallback: bool = False  # from a generic rule (a catalogue failure template, an unexplained error): never a root cause
 
 
 from diagnostics.model import log_facts as _log_facts  # noqa: E402,F401  (registers the kinds)

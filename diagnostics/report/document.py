@@ -40,6 +40,7 @@ def finding_to_dict(f: Finding, index: int) -> dict[str, Any]:
         "references": list(f.references),
         "symptom_of": list(f.symptom_of),
         "benign": bool(f.benign),
+        "generic": bool(f.fallback),
     }
 
 

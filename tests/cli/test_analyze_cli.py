@@ -42,16 +42,17 @@ def test_a_failed_operation_is_never_ok_in_any_format(tmp_path, capsys, seed):
     rc, out, _ = run_inprocess(capsys, "analyze", tmp_path, "--tz", "UTC", "-f", "json")
     doc = json.loads(out)
     (inc,) = doc["incidents"]
-    assert rc == 1 and doc["summary"]["status"] == "WARNING" and inc["status"] == "WARNING", seed
+    # the unexplained ERROR inside the failed job is critical there (issue 12 §1); the cause stays "not recognised"
+    assert rc == 2 and doc["summary"]["status"] == "CRITICAL" and inc["status"] == "CRITICAL", seed
     assert inc["outcome"] == "failed" and inc["root_cause"]["category"] == "not_recognised"
     assert words in inc["root_cause"]["summary"]  # what the job itself said
     cited = {(e["path"], e["line"]) for e in inc["root_cause"]["evidence"]}
     assert cited & {(str(tmp_path / "management-server.log"), 2), (str(tmp_path / "management-server.log"), 3)}
     for fmt in ("text", "markdown", "html"):
         rc, out, _ = run_inprocess(capsys, "analyze", tmp_path, "--tz", "UTC", "-f", fmt)
-        assert rc == 1 and "No problems found" not in out and "Cause not recognised" in out, fmt
+        assert rc == 2 and "No problems found" not in out and "Cause not recognised" in out, fmt
     rc, out, _ = run_inprocess(capsys, "analyze", tmp_path, "--tz", "UTC", "--quiet")
-    assert rc == 1 and out.startswith("WARNING I1 ") and "cause=not_recognised" in out
+    assert rc == 2 and out.startswith("CRITICAL I1 ") and "cause=not_recognised" in out
 
 
 def test_unexplained_records_are_the_loud_lines_inside_the_operation():
