@@ -166,6 +166,7 @@ def collect(
                          "was read (give their conditions a literal, a level or a template to keep reading fast)")
     with opened_inputs(paths, host_evidence) as (found, notes):
         out.notes.extend(notes)
+        out.notes.extend(found.notes)
         for message in found.errors:
             out.error(message, message.split(":", 1)[0])
         year = _year_hint(found.inputs)

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from diagnostics.bounded import BoundedValueError, loads_json
 from diagnostics.api.credentials import ApiCredentials, redact_url
 from diagnostics.api.signing import signed_query
 from diagnostics.bundle.redact import redact_text
@@ -146,10 +147,12 @@ class ApiClient:
             conn.close()
         duration = time.monotonic() - started
         try:
-            payload = json.loads(raw.decode("utf-8"))
+            payload = loads_json(raw.decode("utf-8"), source=command)
         except UnicodeDecodeError:
             raise ApiError("bad_response", f"{command}: answer is not UTF-8 text ({len(raw)} bytes)",
                            http_status=status) from None
+        except BoundedValueError as exc:  # a deeply nested or huge answer: one line, not a crash
+            raise ApiError("bad_response", str(exc), http_status=status) from None
         except json.JSONDecodeError as exc:
             # every CloudStack JSON answer ends with its envelope's closing brace
             problem = "invalid JSON" if raw.rstrip().endswith(b"}") else "truncated JSON"

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from diagnostics.bounded import loads_json
 from diagnostics.api.scale_request import derive_scale_request
 from diagnostics.api.snapshot import FORMAT, MANIFEST
 from diagnostics.api.to_facts import (
@@ -46,7 +47,7 @@ def _load_json(path: Path) -> Any:
         raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
     with open(path, "rb") as handle:
         data = handle.read()
-    return json.loads(data.decode("utf-8"))
+    return loads_json(data.decode("utf-8"), source=str(path))
 
 
 def _items(path: Path, item_key: str | None) -> tuple[list[tuple[int, str, dict[str, Any]]], dict[str, Any]]:

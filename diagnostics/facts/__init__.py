@@ -42,7 +42,10 @@ def extract_record(rec: Record, ctx: ExtractContext, in_message: set[int] | None
         return []
     out: list[Fact] = []
     for e in order:
-        produced = _FUNCS[e](rec, ctx)
+        try:
+            produced = _FUNCS[e](rec, ctx)
+        except ValueError:  # a hostile value (a 5000-digit number) costs this extractor this record, not the file
+            continue
         if produced:
             out.extend(produced)
     return out

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from diagnostics.bounded import int_or_none
+
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
 # Anchored at line start; `thread` is lazy up to the first ':' because the NDC itself may contain ':' in old builds.
@@ -82,8 +84,8 @@ def ndc_jobs(ndc: str | None) -> tuple[int, ...]:
     m = _JOB_RE.search(ndc) if ndc and "job-" in ndc else None
     if m is None:
         return ()
-    api, work = m.groups()
-    return (int(api), int(work)) if work else (int(api),)
+    # a hostile 5000-digit id is no job id: bounded parsing drops it instead of failing the whole file
+    return tuple(i for i in (int_or_none(j) for j in m.groups() if j) if i is not None)
 
 
 def layout_name(ts: str | None, ndc: str | None, logid: str | None) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from diagnostics.bounded import bounded_seconds, parse_number
 from diagnostics.probe.commands import CommandSpec
 
 DEFAULT_USER = "root"
@@ -24,7 +25,8 @@ def parse_since(text: str) -> int:
     match = _SINCE.match(text)
     if not match:
         raise ValueError(f"cannot read duration {text!r}: use e.g. 90s, 30m, 2h, 1d")
-    seconds = int(float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
+    seconds = int(bounded_seconds(parse_number(match.group(1), what="--since") * _UNIT_SECONDS[match.group(2).lower()],
+                                  what="--since"))
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be positive")
     return seconds

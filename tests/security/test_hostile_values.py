@@ -1,5 +1,5 @@
 """One hostile value costs one clear line, never a whole file or run: bounded integers, JSON depth, `--since`
-ranges, timestamps of any year. Tests marked xfail need a one-line fix in a module outside the security rooms
+ranges, timestamps of any year. Each hostile value costs one line
 (named in the reason); they pass once it is applied."""
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def test_a_deeply_nested_manifest_is_one_line(tmp_path: Path) -> None:
         assert done.returncode == 3 and "nested deeper than 64 levels" in err and err.count("\n") == 1
 
 
-# -- call sites outside the security rooms (xfail until the coordinator applies the named fix) ------------------
+# -- call sites outside the bundle and source code: bounded parsing applied there too ----------------------------------
 
 def _hostile_log(tmp_path: Path) -> Path:
     lines = SAMPLE.read_text().splitlines(keepends=True)
@@ -128,7 +128,6 @@ def _hostile_log(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=False, reason="needs fix in diagnostics/logs/header.py:ndc_jobs and diagnostics/facts/scan.py:_scan_block (extractor call)")
 def test_a_5000_digit_job_id_costs_one_record_not_the_file(tmp_path: Path) -> None:
     done = run("analyze", "--tz", "UTC", "-f", "json", str(_hostile_log(tmp_path)))
     one_clean_line(done)
@@ -138,14 +137,12 @@ def test_a_5000_digit_job_id_costs_one_record_not_the_file(tmp_path: Path) -> No
     assert any(f["rule"] == "scaling.dynamic-scaling-disabled" for f in doc["findings"])
 
 
-@pytest.mark.xfail(strict=False, reason="needs fix in diagnostics/logs/header.py:ndc_jobs (int of the NDC job id)")
 def test_a_5000_digit_job_id_does_not_break_the_timeline(tmp_path: Path) -> None:
     done = run("timeline", "--tz", "UTC", str(_hostile_log(tmp_path)))
     one_clean_line(done)
     assert done.returncode == 0 and done.stdout.count(b"\n") > 1000
 
 
-@pytest.mark.xfail(strict=False, reason="needs fix in diagnostics/api/read_snapshot.py:_load_json (json.loads -> bounded.loads_json)")
 def test_a_deeply_nested_api_answer_is_one_warning(tmp_path: Path) -> None:
     from diagnostics.api.read_snapshot import facts_from_snapshot
     from diagnostics.api.snapshot import MANIFEST
@@ -155,7 +152,6 @@ def test_a_deeply_nested_api_answer_is_one_warning(tmp_path: Path) -> None:
     assert facts == [] and len(warnings) == 1 and "nested" in warnings[0]
 
 
-@pytest.mark.xfail(strict=False, reason="needs fix in diagnostics/probe/options.py:parse_since (bounded.parse_number + bounded_seconds)")
 def test_probe_since_with_400_digits_is_one_line() -> None:
     from diagnostics.probe.options import parse_since as probe_since
 
@@ -164,7 +160,6 @@ def test_probe_since_with_400_digits_is_one_line() -> None:
     assert len(str(err.value)) < 200
 
 
-@pytest.mark.xfail(strict=False, reason="needs fix in diagnostics/facts/block_search.py:BlockSearch.records (counts only lines starting b'20')")
 def test_records_dated_year_9999_count_in_analyze_as_in_timeline(tmp_path: Path) -> None:
     lines = SAMPLE.read_text().splitlines(keepends=True)[:200]
     path = tmp_path / "management-server.log"
