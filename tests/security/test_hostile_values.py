@@ -1,6 +1,5 @@
 """One hostile value costs one clear line, never a whole file or run: bounded integers, JSON depth, `--since`
-ranges, timestamps of any year. Each hostile value costs one line
-(named in the reason); they pass once it is applied."""
+ranges, timestamps of any year, in the bundle and source code as in the log, API and probe parsers."""
 
 from __future__ import annotations
 
