@@ -141,6 +141,8 @@ def _cover(node, catalogue: Catalogue) -> list[tuple[str, bool]] | None:
             return list(_FREE)
         if name == "level" and op in ("==", "in") and values and all(v in LOUD for v in values):
             return list(_FREE)
+        if name == "loud" and op == "==" and values == [True]:
+            return list(_FREE)  # loud records (level or exception) are always built
         if name in TEXT_FIELDS and op in ("contains", "==") and all(isinstance(v, str) and len(v) >= MIN_LITERAL for v in values):
             return [(v, op == "contains") for v in values]
         if name == "template" and op in ("==", "in"):

@@ -253,6 +253,8 @@ def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, li
     side_votes = stats.side_votes
 
     def account(rec: Record) -> Record:
+        if paste and rec.origin is None and repairs.origins:
+            rec.origin = repairs.origins.get(rec.line)  # the collector's token the pre-stage took off the line
         if rec.fmt == "orphan":
             stats.orphans += 1
             stats.unparsed += 1
@@ -270,7 +272,12 @@ def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, li
             stats.last_ts = rec.ts
         return rec
 
+    breaks = repairs.breaks  # filled by the paste pre-stage as it goes: a block that must not continue the record before
     for lineno, line in enumerate(body, start=1):
+        if breaks and breaks[-1] == lineno:
+            done = asm.flush()
+            if done is not None:
+                yield account(done)
         done = asm.feed(lineno, line)
         if done is not None:
             yield account(done)
