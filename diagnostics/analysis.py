@@ -31,9 +31,9 @@ def analyze_paths(
 ) -> Analysis:
     from diagnostics.engine import evaluate, load_rules
 
+    ruleset = load_rules(list(rule_dirs))  # first: the rules' literal texts decide which records are read closely
     collected = collect(list(paths), tz=tz, tz_name=tz_name, paste=paste, host_evidence=host_evidence,
-                        ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress)
-    ruleset = load_rules(list(rule_dirs))
+                        ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress, rules=ruleset.rules)
     findings = evaluate(ruleset, collected.facts)
     incidents = None
     try:

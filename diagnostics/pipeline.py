@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 
-from diagnostics.facts import facts_from_records
-from diagnostics.facts.registry import ExtractContext
 from diagnostics.logs.header import HEADER_RE
+from diagnostics.logs.interest import Interest, interest_for
 from diagnostics.logs.reader import LogStats, ReadOptions, read_records
+from diagnostics.logs.stream import stream_facts
 from diagnostics.model import Fact, Record
 from diagnostics.sources.discover import Discovery, Input, discover
 from diagnostics.sources.files import SourceError, display_name
@@ -124,28 +124,16 @@ def iter_log_records(item: Input, opts: ReadOptions, stats: LogStats, progress: 
 
 
 def side_of(path: str, head: list[str]) -> str:
-    """Which side wrote a log: agent loggers are distinctive; the file name breaks ties."""
-    from diagnostics.logs.reader import AGENT_LOGGERS
+    """Which side wrote a log, from the per-record sides of its first lines (the file name breaks ties)."""
+    from diagnostics.logs.reader import side_of_lines
 
-    for line in head:
-        m = HEADER_RE.match(line)
-        if m and m.group("logger").startswith(AGENT_LOGGERS):
-            return "agent"
-    base = os.path.basename(path)
-    if base.startswith("agent.log"):
-        return "agent"
-    return "management" if any(HEADER_RE.match(line) for line in head) else "unknown"
+    return side_of_lines(path, head)
 
 
-def log_facts(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None = None) -> Iterator[Fact]:
-    """Facts of one log: the keyword scanner for plain log4j files, the exact reader for the rest (stdin too)."""
-    from diagnostics.facts.scan import available, can_scan, scan_facts
-    head = item.head[:200]
-    if head and available() and can_scan(head):
-        stats.side = side_of(item.path, head)
-        stats.reader = "fast"
-        return scan_facts(item.path, opts, stats, progress)
-    return facts_from_records(iter_log_records(item, opts, stats, progress), ExtractContext())
+def log_facts(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None = None,
+              interest: Interest | None = None) -> Iterator[Fact]:
+    """Facts of one log (file, .gz or stdin): the one record stream of diagnostics.logs.stream."""
+    return stream_facts(item.path, opts, stats, interest=interest, progress=progress)
 
 
 def collect(
@@ -158,19 +146,26 @@ def collect(
     ping_interval: float = 60.0,
     ping_timeout: float = 2.5,
     progress: Progress | None = None,
+    rules=None,
 ) -> Collected:
+    """Read every input into facts. `rules` (the engine's rules, or None for the catalogue alone) decide, with the
+    catalogue, which records get a `log_record` fact besides loud ones and those carrying an exception."""
     if tz is None:
         from diagnostics.sources.timezones import resolve_tz
 
         tz, tz_name = resolve_tz(None)
     out = Collected(tz_name=tz_name)
+    interest = interest_for(rules or ())
+    if interest.everything:
+        out.notes.append("rules " + ", ".join(interest.sources) + " match log records by no literal text: every record "
+                         "was read (give their conditions a literal, a level or a template to keep reading fast)")
     with opened_inputs(paths, host_evidence) as (found, notes):
         out.notes.extend(notes)
         for message in found.errors:
             out.error(message, message.split(":", 1)[0])
         year = _year_hint(found.inputs)
         for item in found.inputs:
-            _collect_one(out, item, ReadOptions(tz=tz, tz_name=tz_name, paste=paste, year=year), ping_interval, ping_timeout, progress)
+            _collect_one(out, item, ReadOptions(tz=tz, tz_name=tz_name, paste=paste, year=year), ping_interval, ping_timeout, progress, interest)
     resolve_entities(out.facts, out.host_names)
     out.facts.sort(key=lambda f: (fact_time_key(f, tz), f.path, f.line))
     return out
@@ -184,9 +179,10 @@ def fact_time_key(f: Fact, tz: tzinfo | None = None) -> float:
     return ts.timestamp()
 
 
-def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float, progress: Progress | None) -> None:
+def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float,
+                 progress: Progress | None, interest: Interest | None = None) -> None:
     before = len(out.facts), len(out.errors)
-    _collect_one_raw(out, item, opts, ping_interval, ping_timeout, progress)
+    _collect_one_raw(out, item, opts, ping_interval, ping_timeout, progress, interest)
     if item.display is not None:  # inside a bundle: name files as `case.tar.gz:files/...`, not the temp folder
         for f in out.facts[before[0]:]:
             f.path = item.display(f.path)
@@ -197,7 +193,8 @@ def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: 
         out.inputs[-1]["path"] = item.display(item.path)
 
 
-def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float, progress: Progress | None) -> None:
+def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float,
+                     progress: Progress | None, interest: Interest | None = None) -> None:
     record: dict = {"path": display_name(item.path), "kind": item.kind}
     if item.host:
         record["host"] = item.host
@@ -210,7 +207,7 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
     try:
         if item.kind == "log":
             stats = LogStats(display_name(item.path))
-            facts = list(log_facts(item, opts, stats, progress))
+            facts = list(log_facts(item, opts, stats, progress, interest))
             record.update(stats.to_dict())
             if stats.side == "agent":
                 host = item.host or _host_of_path(item.path)
@@ -245,7 +242,7 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
             for message in errors:
                 out.error(message, record["path"])
         elif item.kind == "probe":
-            _collect_probe(out, item, opts, record, ping_interval, ping_timeout, progress)
+            _collect_probe(out, item, opts, record, ping_interval, ping_timeout, progress, interest)
         elif item.kind == "api":
             from diagnostics.api import facts_from_snapshot
 
@@ -261,7 +258,8 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
     out.inputs.append(record)
 
 
-def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict, ping_interval: float, ping_timeout: float, progress: Progress | None) -> None:
+def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict, ping_interval: float, ping_timeout: float,
+                   progress: Progress | None, interest: Interest | None = None) -> None:
     """A probe host folder: every file in it is evidence of that host; the manifest names the host."""
     from diagnostics.probe import read_probe_folder
 
@@ -278,7 +276,7 @@ def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict,
             child.host = host
             child.display = item.display
             before = len(out.facts)
-            _collect_one(out, child, opts, ping_interval, ping_timeout, progress)
+            _collect_one(out, child, opts, ping_interval, ping_timeout, progress, interest)
             for f in out.facts[before:]:
                 if not f.host_name:
                     f.host_name = host

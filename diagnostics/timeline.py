@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from diagnostics.facts import extract_record
+from diagnostics.facts import record_facts
 from diagnostics.facts.registry import FLUSHERS, ExtractContext
 from diagnostics.logs.reader import LogStats, ReadOptions
 from diagnostics.model import Fact, Record
@@ -63,7 +63,7 @@ def _file_entries(item: Input, opts: ReadOptions, stats: LogStats, progress: Pro
     last = float("-inf")
     order = 0
     for rec in iter_log_records(item, opts, stats, progress):
-        facts = extract_record(rec, ctx) if rec.fmt not in ("orphan", "unparsed") else []
+        facts = record_facts(rec, ctx)
         if rec.ts is not None:
             last = rec.ts.timestamp()
         order += 1

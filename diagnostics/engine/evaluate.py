@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from diagnostics.engine.language import And, Compiled, Condition, Node, compile_node, kind_references, truthy
 from diagnostics.engine.rule import Rule, RuleSet
 from diagnostics.engine.template import render
-from diagnostics.model import SEVERITIES, Evidence, Fact, Finding
+from diagnostics.model import CATEGORIES, SEVERITIES, Evidence, Fact, Finding
 
 MAX_BOUND_CANDIDATES = 64  # per bound kind and anchor, nearest in time first
 MAX_EVIDENCE = 40  # evidence lines kept per finding (the count says how many matched)
@@ -283,17 +283,36 @@ def _entities_of(match: Match, aliases: Aliases) -> dict[str, Any]:
     return entities
 
 
-def _group_key(rule: Rule, entities: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(entities.get(key) for key in rule.group_by)
+def _group_key(rule: Rule, entities: dict[str, Any], match: Match) -> tuple[Any, ...]:
+    """Entity keys, or `kind.field` of a bound fact (e.g. one finding per catalogue template)."""
+    out = []
+    for key in rule.group_by:
+        kind, dot, name = key.partition(".")
+        if dot:
+            fact = match.bound.get(kind)
+            out.append(getattr(fact, name, None) if fact is not None else None)
+        else:
+            out.append(entities.get(key))
+    return tuple(out)
+
+
+def _category(rule: Rule, binding: dict[str, Any], entities: dict[str, Any]) -> str:
+    """The rule's category, or the one its template takes from the fact (`{log_record.category}`); a value
+    outside the known categories reads `other`."""
+    if "{" not in rule.category:
+        return rule.category
+    value = render(rule.category, binding, entities)
+    return value if value in CATEGORIES else "other"
 
 
 def findings_for_rule(rule: Rule, matches: list[Match], aliases: Aliases) -> list[tuple[Finding, _Group]]:
     groups: dict[tuple[Any, ...], _Group] = {}
     for match in sorted(matches, key=lambda m: (m.anchor.ts is None, _epoch(m.anchor.ts) or 0.0, m.anchor.path, m.anchor.line)):
         entities = _entities_of(match, aliases)
-        group = groups.get(_group_key(rule, entities))
+        key = _group_key(rule, entities, match)
+        group = groups.get(key)
         if group is None:
-            group = groups[_group_key(rule, entities)] = _Group(rule, match)
+            group = groups[key] = _Group(rule, match)
         group.matches.append(match)
         if "host" in entities:
             group.hosts.add(str(entities["host"]).lower())
@@ -325,7 +344,7 @@ def findings_for_rule(rule: Rule, matches: list[Match], aliases: Aliases) -> lis
         times = [m.anchor.ts for m in group.matches if m.anchor.ts is not None]
         binding = dict(group.first.bound)
         finding = Finding(
-            rule_id=rule.id, category=rule.category, severity=rule.severity, confidence=rule.confidence,
+            rule_id=rule.id, category=_category(rule, binding, entities), severity=rule.severity, confidence=rule.confidence,
             title=rule.title, message=render(rule.message, binding, entities), entities=entities,
             first_ts=min(times, key=_epoch) if times else None, last_ts=max(times, key=_epoch) if times else None,
             evidence=sorted(evidence.values(), key=lambda e: (e.path, e.line)),
@@ -386,14 +405,22 @@ def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact]) -> list[Finding]:
     A rule that fails at run time is skipped and, when a RuleSet is given, reported in `ruleset.errors`.
     """
     rules = ruleset.rules if isinstance(ruleset, RuleSet) else list(ruleset)
+    rules = sorted(rules, key=lambda r: r.fallback)  # specific rules first: fallback rules skip what they explain
     by_kind = facts_by_kind(facts)
     aliases = Aliases.learn(facts)
     results: list[tuple[Finding, _Group]] = []
+    explained: set[tuple[str, int]] = set()  # path:line of every fact a specific rule's match used
     for rule in rules:
         if rule.condition.anchor not in by_kind:
             continue
         try:
-            results.extend(findings_for_rule(rule, match_rule(rule, by_kind, aliases), aliases))
+            matches = match_rule(rule, by_kind, aliases)
+            if rule.fallback:
+                matches = [m for m in matches if (m.anchor.path, m.anchor.line) not in explained]
+            else:
+                for m in matches:
+                    explained.update((f.path, f.line) for f in (m.anchor, *m.bound.values()) if f is not None)
+            results.extend(findings_for_rule(rule, matches, aliases))
         except Exception as exc:  # noqa: BLE001  (one faulty rule must not sink the whole diagnosis)
             if isinstance(ruleset, RuleSet):
                 error = f"{rule.path}:1:1: rule {rule.id} failed during evaluation and was skipped: {type(exc).__name__}: {exc}"

@@ -30,12 +30,12 @@ class ExampleInputError(Exception):
     """The example's input could not be turned into facts (parser missing or refusing the text)."""
 
 
-def _log_facts(text: str, path: str) -> list[Fact]:
-    try:
-        from diagnostics.facts import facts_from_text  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise ExampleInputError(f"log parser unavailable: {exc}") from None
-    return list(facts_from_text(text, path=path))
+def _log_facts(text: str, path: str, rule: Rule) -> list[Fact]:
+    """The example's log read as `analyze` reads it with this rule loaded (its literals pick log_record facts)."""
+    from diagnostics.facts import facts_from_text
+    from diagnostics.logs.interest import interest_for
+
+    return list(facts_from_text(text, path=path, interest=interest_for([rule])))
 
 
 def _host_facts(text: str, path: str, host: str, kind: str) -> list[Fact]:
@@ -72,7 +72,7 @@ def example_facts(rule: Rule, example: Example) -> list[Fact]:
     source = f"{rule.path}#example{example.index}"
     facts: list[Fact] = []
     if example.log.strip():
-        facts.extend(_log_facts(example.log, f"{source}/log"))
+        facts.extend(_log_facts(example.log, f"{source}/log", rule))
     if example.api.strip():
         facts.extend(_api_facts(example.api, f"{source}/api"))
     for host in example.hosts:

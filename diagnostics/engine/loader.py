@@ -22,7 +22,7 @@ from diagnostics.model import CATEGORIES, FACT_KINDS, SEVERITIES
 RULE_ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z0-9-]+$")
 ALLOWED_KEYS = {
     "id", "title", "description", "category", "severity", "confidence", "condition", "join", "window", "group_by",
-    "message", "remediation", "references", "symptom_of", "benign", "example",
+    "message", "remediation", "references", "symptom_of", "benign", "fallback", "example",
 }
 EXAMPLE_KEYS = {"expect", "log", "api", "host", "fact", "count", "message_contains", "note"}
 HOST_KEYS = {"name"}
@@ -165,8 +165,9 @@ def build_rule(data: dict[str, Any], raw: str, path: str) -> Rule:
         raise RuleFileError(f"rule id {rule_id!r} must look like area.name (lower case, digits, '-', '.')", *_key_position(raw, "id"))
     title = _require(data, raw, "title", str)
     category = _require(data, raw, "category", str)
-    if category not in CATEGORIES:
-        raise RuleFileError(f"unknown category {category!r} (known: {', '.join(CATEGORIES)})", *_key_position(raw, "category"))
+    if category not in CATEGORIES and "{" not in category:
+        raise RuleFileError(f"unknown category {category!r} (known: {', '.join(CATEGORIES)}, or a field such as "
+                            "\"{log_record.category}\")", *_key_position(raw, "category"))
     severity = _require(data, raw, "severity", str)
     if severity not in SEVERITIES:
         raise RuleFileError(f"unknown severity {severity!r} (known: {', '.join(SEVERITIES)})", *_key_position(raw, "severity"))
@@ -186,9 +187,10 @@ def build_rule(data: dict[str, Any], raw: str, path: str) -> Rule:
     if bad:
         raise RuleFileError(f"unknown join key {bad[0]!r} (known: {', '.join(JOIN_KEYS)})", *_key_position(raw, "join"))
     group_by = _string_list(data, raw, "group_by") or ("host", "vm")
-    bad = [key for key in group_by if key not in GROUP_KEYS]
+    bad = [key for key in group_by if key not in GROUP_KEYS and not _bound_field(key, condition.bound_kinds)]
     if bad:
-        raise RuleFileError(f"unknown group_by key {bad[0]!r} (known: {', '.join(GROUP_KEYS)})", *_key_position(raw, "group_by"))
+        raise RuleFileError(f"unknown group_by key {bad[0]!r} (known: {', '.join(GROUP_KEYS)}, or kind.field of a kind "
+                            "the condition binds)", *_key_position(raw, "group_by"))
     window: float | None = None
     if "window" in data:
         try:
@@ -203,7 +205,8 @@ def build_rule(data: dict[str, Any], raw: str, path: str) -> Rule:
 
     message = _require(data, raw, "message", str)
     remediation = _string_list(data, raw, "remediation")
-    for key, templates in (("message", [message]), ("remediation", list(remediation))):
+    templated_category = [category] if "{" in category else []
+    for key, templates in (("category", templated_category), ("message", [message]), ("remediation", list(remediation))):
         for template in templates:
             problems = template_errors(template, condition.bound_kinds)
             if problems:
@@ -217,14 +220,23 @@ def build_rule(data: dict[str, Any], raw: str, path: str) -> Rule:
     benign = data.get("benign", False)
     if not isinstance(benign, bool):
         raise RuleFileError("'benign' must be true or false", *_key_position(raw, "benign"))
+    fallback = data.get("fallback", False)
+    if not isinstance(fallback, bool):
+        raise RuleFileError("'fallback' must be true or false", *_key_position(raw, "fallback"))
 
     examples = _build_examples(data.get("example", []), raw)
     return Rule(
         id=rule_id, title=title, category=category, severity=severity, confidence=float(confidence),
         condition=condition, message=message, path=path, join=join, window=window, group_by=group_by,
         remediation=remediation, references=_string_list(data, raw, "references"), symptom_of=symptom_of,
-        benign=benign, examples=examples, description=str(data.get("description", "")),
+        benign=benign, examples=examples, description=str(data.get("description", "")), fallback=fallback,
     )
+
+
+def _bound_field(key: str, bound_kinds: tuple[str, ...]) -> bool:
+    """`kind.field` of a kind the condition binds (group_by may name one, e.g. log_record.template)."""
+    kind, dot, name = key.partition(".")
+    return bool(dot) and kind in bound_kinds and name in FACT_KINDS[kind].field_names()
 
 
 def _build_examples(items: Any, raw: str) -> tuple[Example, ...]:

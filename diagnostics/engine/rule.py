@@ -8,7 +8,7 @@ from typing import Any
 from diagnostics.engine.language import Condition
 
 JOIN_KEYS = ("host", "vm", "job", "logid")
-GROUP_KEYS = ("host", "vm", "job", "logid")
+GROUP_KEYS = ("host", "vm", "job", "logid")  # and kind.field of a bound kind (`log_record.template`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,7 @@ class Rule:
     benign: bool = False
     examples: tuple[Example, ...] = ()
     description: str = ""
+    fallback: bool = False  # only for facts no other rule's finding cites (a generic rule behind the specific ones)
 
 
 @dataclass(slots=True)

@@ -1,4 +1,8 @@
-"""One Hyperscan pass over a block of raw log bytes: the keyword hits worth a record, and how many records it holds.
+"""One Hyperscan pass over a block of raw log bytes: the hits worth a record, and how many records it holds.
+
+What is searched is derived, never hand-kept: the extractors' keywords (registry), and under one id of its own
+(`GENERIC`) what makes a record worth a `log_record` fact: a loud level field, the suffix every exception name ends
+with, and the interest literals of the catalogue and the rules (diagnostics.logs.interest).
 
 Besides the extractor keywords, the same pass finds every line start that is not `20..` (a continuation or foreign
 line), so records = line starts - those, without a `bytes.count(b"\\n20")` pass of its own (which costs more than the
@@ -8,30 +12,53 @@ Python for each of them, so after such a block the search counts `\\n20` the pla
 
 from __future__ import annotations
 
-from diagnostics.facts.hot_keywords import PING_INDEX, ROUTINE_SUFFIX, PingFilter, is_new_ping
-from diagnostics.facts.keywords import KEYWORD_BYTES, compile_database, database
+from diagnostics.facts.hot_keywords import PING_INDEX, ROUTINE_SUFFIX, PingFilter
+from diagnostics.facts.keywords import KEYWORD_BYTES, compile_database, hs_literal
+from diagnostics.logs.interest import Interest
+from diagnostics.logs.record_fact import EXCEPTION_SUFFIXES
 
 NOT_A_RECORD = len(KEYWORD_BYTES)  # the id of the line-start literals
+GENERIC = NOT_A_RECORD + 1  # the id of what may make a log_record fact
 _LINE_STARTS = [b"\n" + bytes([c]) for c in range(256) if c != 0x32] + [b"\n2" + bytes([c]) for c in range(256) if c != 0x30]
+LOUD_EXPRESSION = rb"(?:WARN|ERROR|FATAL)\s+\["  # the level field of a WARN/ERROR/FATAL header (header.HEADER_RE)
 PLAIN_BLOCKS = 8  # blocks counted the plain way after one where continuation lines were a quarter of all
-_databases: dict[bool, object] = {}
+HS_FLAG_CASELESS = 1
+_databases: dict[tuple, object] = {}
 
 
-def _database(count_lines: bool):
-    """The keyword database without pings (PingFilter finds those), with or without the line-start literals;
-    None if that cannot compile (the plain keyword database then serves, pings included)."""
-    if count_lines not in _databases:
+def generic_expressions(interest: Interest) -> list[tuple[int, bytes, int]]:
+    """(GENERIC, Hyperscan expression, flags) for everything that can make a record's log_record fact."""
+    out = [(GENERIC, LOUD_EXPRESSION, 0)]
+    out += [(GENERIC, hs_literal(s.encode()), 0) for s in EXCEPTION_SUFFIXES]
+    out += [(GENERIC, hs_literal(text.encode()), HS_FLAG_CASELESS if caseless else 0) for text, caseless in interest.literals]
+    return out
+
+
+def _database(count_lines: bool, interest: Interest):
+    """The keyword database without pings (PingFilter finds those), with or without the line-start literals, with
+    the generic expressions of `interest`; None if that cannot compile (the caller then reads every record)."""
+    key = (count_lines, interest.key())
+    if key not in _databases:
+        if len(_databases) > 16:
+            _databases.clear()
         try:
-            _databases[count_lines] = compile_database({PING_INDEX}, {NOT_A_RECORD: _LINE_STARTS} if count_lines else None)
+            _databases[key] = compile_database({PING_INDEX}, {NOT_A_RECORD: _LINE_STARTS} if count_lines else None,
+                                               generic_expressions(interest))
         except Exception:
-            _databases[count_lines] = None
-    return _databases[count_lines]
+            _databases[key] = None
+    return _databases[key]
+
+
+def available(interest: Interest) -> bool:
+    """Can the filter run for `interest` (Hyperscan loads, and the interest is not every record)?"""
+    return not interest.everything and _database(False, interest) is not None
 
 
 class BlockSearch:
     """The search of one input, block after block (it learns host identities and how continuation-heavy it is)."""
 
-    def __init__(self) -> None:
+    def __init__(self, interest: Interest) -> None:
+        self.interest = interest
         self.pings = PingFilter()
         self.plain_left = 0
         self.not_records: int | None = None  # line starts that start no record in the last block (None: not counted)
@@ -41,15 +68,14 @@ class BlockSearch:
         keyword's line. `seen` holds the ping identities already given to the extractors (it grows here)."""
         block = view[:limit]
         count_lines = self.plain_left == 0
-        db = _database(count_lines)
+        db = _database(count_lines, self.interest)
         if db is None and count_lines:
-            count_lines, db = False, _database(False)
+            count_lines, db = False, _database(False, self.interest)
         self.plain_left = max(0, self.plain_left - 1)
         found: list[tuple[int, int]] = []
         append = found.append
         not_records = [0]
         routine = ROUTINE_SUFFIX.get
-        check_pings = db is None  # Hyperscan also reports pings: check each one here
 
         def on_match(index: int, _start: int, end: int, _flags: int, _context) -> None:
             if index == NOT_A_RECORD:
@@ -58,13 +84,10 @@ class BlockSearch:
             suffix = routine(index)
             if suffix is not None and buf.startswith(suffix, end, limit):
                 return
-            if check_pings and index == PING_INDEX and not is_new_ping(buf, end, limit, seen):
-                return
             append((index, end))
 
-        (db if db is not None else database()).scan(block, match_event_handler=on_match)
-        if db is not None:
-            found.extend(self.pings.new_pings(buf, block, limit, seen))
+        db.scan(block, match_event_handler=on_match)
+        found.extend(self.pings.new_pings(buf, block, limit, seen))
         self.not_records = not_records[0] if count_lines else None
         return found
 

@@ -27,16 +27,20 @@ def hs_literal(text: bytes) -> bytes:
     return b"".join(bytes([c]) if c < 128 and chr(c).isalnum() else b"\\x%02x" % c for c in text)
 
 
-def compile_database(skip: set[int] = frozenset(), extra: dict[int, list[bytes]] | None = None):
+def compile_database(skip: set[int] = frozenset(), extra: dict[int, list[bytes]] | None = None,
+                     expressions: list[tuple[int, bytes, int]] = ()):
     """A Hyperscan database of every keyword except the indexes in `skip` (searched some other way), plus `extra`
-    literals reported under ids of their own. Raises where Hyperscan cannot load."""
+    literals reported under ids of their own, plus `expressions` (id, Hyperscan regex, flags). Raises where
+    Hyperscan cannot load."""
     import hyperscan
 
     literals = [(i, KEYWORD_BYTES[i]) for i in range(len(KEYWORD_BYTES)) if i not in skip]
     literals += [(i, text) for i, texts in (extra or {}).items() for text in texts]
+    exprs = [hs_literal(text) for _, text in literals] + [expr for _, expr, _ in expressions]
+    ids = [i for i, _ in literals] + [i for i, _, _ in expressions]
+    flags = [0] * len(literals) + [f for _, _, f in expressions]
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=[hs_literal(text) for _, text in literals], ids=[i for i, _ in literals],
-               elements=len(literals), flags=[0] * len(literals))
+    db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=flags)
     return db
 
 

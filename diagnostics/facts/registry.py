@@ -22,7 +22,8 @@ class ExtractContext:
     open_checks: dict[str, Any] = field(default_factory=dict)
     seen: set[tuple] = field(default_factory=set)
     nic_macs: dict[tuple[str, int], str] = field(default_factory=dict)
-    scan_seen: set[bytes] = field(default_factory=set)  # the fast scanner's cheap de-duplication (see facts.scan)
+    scan_seen: set[bytes] = field(default_factory=set)  # the fast filter's cheap de-duplication (see logs.blocks)
+    interest: Any = None  # logs.interest.Interest: which records get a log_record fact (None: the catalogue's)
 
     def once(self, key: tuple) -> bool:
         """True the first time `key` is seen (for facts that repeat thousands of times, like pings)."""

@@ -35,6 +35,9 @@ BARE_HEADER_RE = re.compile(
     re.DOTALL,
 )
 
+# A short token a log collector writes before the timestamp: `mgmt01 2024-...`, `kvm03: 2024-...`, `[kvm03] 2024-...`.
+ORIGIN_RE = re.compile(r"\[?(?P<origin>[A-Za-z][\w.-]{0,62})\]?:?[ \t]+(?=\d{4}-\d{2}-\d{2}[ T]\d{2}:)")
+
 _JOB_RE = re.compile(r"job-(\d+)(?:/job-(\d+))?")
 
 

@@ -2,8 +2,11 @@
 
 Header lines are recognised in every layout of `header.py`, also inside a journald/syslog wrapper, and (in paste
 mode) after repairing what ticket systems do to pasted lines. A line that is no header continues the current record
-(Java stack traces, domain XML, wrapped command bodies); lines before the first header form an orphan record.
-Nothing is dropped: foreign lines (e.g. a kernel line in a syslog file) become `unparsed` records and are counted.
+(Java stack traces, domain XML, wrapped command bodies); lines before the first header form an orphan record, except
+that an exception line there (`com.cloud.exception.X: msg`, a header-less excerpt from a ticket, or the tail of a
+trace a file starts in) opens an `exception` record: no time, no level, its frames and `Caused by:` lines as
+continuation, so its exceptions are never lost. Nothing is dropped: foreign lines (e.g. a kernel line in a syslog
+file) become `unparsed` records and are counted.
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, layout_name, layout_of, ndc_jobs, parse_ts
+from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, ORIGIN_RE, layout_name, layout_of, ndc_jobs, parse_ts
 from diagnostics.logs.paste import PasteRepairs, detect_paste, repair_paste
+from diagnostics.logs.record_fact import EXCEPTION_LINE_RE, side_of_record
 from diagnostics.logs.syslog import SYSLOG_RE, syslog_ts
 from diagnostics.model import Record
 from diagnostics.sources.files import ReadStats, display_name, iter_text_lines
 
 SNIFF_LINES = 200
 MAX_CONTINUATION = 5000  # lines kept per record; the rest are counted, not stored
-AGENT_LOGGERS = ("cloud.agent.", "kvm.resource.", "resource.wrapper.", "utils.nio.Nio", "kvm.storage.")
 
 
 @dataclass(slots=True)
@@ -41,7 +44,8 @@ class LogStats:
     dropped_continuation: int = 0
     notes: list[str] = field(default_factory=list)
     read: ReadStats = field(default_factory=ReadStats)
-    reader: str = "exact"  # exact (every line parsed) | fast (records around fact keywords; see facts.scan)
+    reader: str = "exact"  # exact (every line parsed) | fast (only the records the filter points at; logs.blocks)
+    side_votes: Counter[str] = field(default_factory=Counter)  # per-record sides seen (see file_side)
 
     @property
     def errors(self) -> list[str]:
@@ -100,9 +104,31 @@ class _Assembler:
         )
 
     def header_record(self, lineno: int, line: str) -> Record | None:
-        """The record a timestamped log4j header line starts (None: the line is no such header)."""
-        m = HEADER_RE.match(line) if line[:1].isdigit() else None
-        return None if m is None else self._header(m, parse_ts(m.group(1), self.opts.tz), lineno, None)
+        """The record a timestamped log4j header line starts (None: the line is no such header), also after a
+        collector's origin token (`mgmt01 2024-...`), which the record keeps."""
+        first = line[:1]
+        if first.isdigit():
+            m = HEADER_RE.match(line)
+            return None if m is None else self._header(m, parse_ts(m.group(1), self.opts.tz), lineno, None)
+        if first.isalpha() or first == "[":
+            o = ORIGIN_RE.match(line)
+            m = HEADER_RE.match(line, o.end()) if o is not None else None
+            if m is not None:
+                rec = self._header(m, parse_ts(m.group(1), self.opts.tz), lineno, None)
+                rec.origin = o.group("origin")
+                return rec
+        return None
+
+    @staticmethod
+    def starts_record(line: str) -> bool:
+        """Would `feed` start a new record with this line (after a plain log4j record)? The fast filter cuts
+        records with this, so both paths see the same records."""
+        first = line[:1]
+        if first.isdigit() and HEADER_RE.match(line) is not None:
+            return True
+        if (first.isalpha() or first == "[") and (o := ORIGIN_RE.match(line)) is not None and HEADER_RE.match(line, o.end()):
+            return True
+        return first.isalnum() and SYSLOG_RE.match(line) is not None
 
     def feed(self, lineno: int, line: str) -> Record | None:
         """Consume one line; return the record it completed, if any."""
@@ -137,9 +163,10 @@ class _Assembler:
 
     def _continue(self, lineno: int, line: str) -> Record | None:
         cur = self.current
-        if cur is None:
-            self.current = Record(self.path, lineno, None, None, None, None, None, (), None, line, fmt="orphan")
-            return None
+        if cur is None or (cur.fmt in ("orphan", "exception") and EXCEPTION_LINE_RE.match(line)):
+            fmt = "exception" if EXCEPTION_LINE_RE.match(line) else "orphan"
+            self.current = Record(self.path, lineno, None, None, None, None, None, (), None, line, fmt=fmt)
+            return cur
         if len(cur.extra) < MAX_CONTINUATION:
             cur.extra.append(line)
         else:
@@ -149,6 +176,38 @@ class _Assembler:
     def flush(self) -> Record | None:
         done, self.current = self.current, None
         return done
+
+
+def file_side(votes: Counter[str], path: str) -> str:
+    """The side shown for a whole input, from the per-record sides: one side, or `mixed` when records of several
+    sides were read (a paste of both logs); the file name breaks ties when no record named its logger."""
+    sides = [side for side in ("agent", "management", "systemvm") if votes.get(side)]
+    if len(sides) > 1:
+        return "mixed"
+    if sides:
+        return sides[0]
+    base = os.path.basename(path)
+    if base.startswith("agent.log"):
+        return "agent"
+    return "management" if base.startswith(("management-server.log", "apilog.log")) else "unknown"
+
+
+def side_of_lines(path: str, lines: Iterable[str]) -> str:
+    """`file_side` of the header lines among `lines` (a sniffed head)."""
+    return file_side(side_votes_of_lines(lines), path)
+
+
+def side_votes_of_lines(lines: Iterable[str]) -> Counter[str]:
+    """Per-record sides of the header lines among `lines`."""
+    votes: Counter[str] = Counter()
+    for line in lines:
+        m = HEADER_RE.match(line) if line[:1].isdigit() else None
+        if m is not None:
+            rec = Record("", 0, None, m.group("level"), m.group("logger"), m.group("thread"), None, (), None, "", fmt="header")
+            side = side_of_record(rec)
+            if side is not None:
+                votes[side] += 1
+    return votes
 
 
 def _is_continuation(text: str) -> bool:
@@ -170,10 +229,12 @@ def _infer_year(path: str, year: int | None) -> tuple[int, int | None, str | Non
     return mtime.year, mtime.month, f"from the file's modification time ({mtime:%Y-%m-%d})"
 
 
-def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, lines: Iterable[str] | None = None) -> Iterator[Record]:
-    """Stream the records of one input in file order. `lines` overrides reading `path` (used for text snippets)."""
+def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, lines: Iterable[str] | None = None,
+                 stream=None) -> Iterator[Record]:
+    """Stream the records of one input in file order. `lines` overrides reading `path` (used for text snippets);
+    `stream` is `path` already opened (logs.stream sniffed its first block)."""
     stats = stats if stats is not None else LogStats(display_name(path))
-    source = iter(lines) if lines is not None else iter_text_lines(path, stats.read)
+    source = iter(lines) if lines is not None else iter_text_lines(path, stats.read, stream=stream)
     head = list(itertools.islice(source, SNIFF_LINES))
     body: Iterable[str] = itertools.chain(head, source)
 
@@ -187,7 +248,7 @@ def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, li
 
     year, ref_month, year_note = _infer_year(path, opts.year)
     asm = _Assembler(display_name(path) if lines is None else path, opts, stats, year, ref_month)
-    side_votes: Counter[str] = Counter()
+    side_votes = stats.side_votes
 
     def account(rec: Record) -> Record:
         if rec.fmt == "orphan":
@@ -198,8 +259,9 @@ def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, li
         else:
             stats.records += 1
             stats.layouts[rec.fmt] += 1
-            if rec.logger and len(side_votes) < 2 and sum(side_votes.values()) < 500:
-                side_votes["agent" if rec.logger.startswith(AGENT_LOGGERS) else "management"] += 1
+            side = side_of_record(rec)
+            if side is not None:
+                side_votes[side] += 1
         if rec.ts is not None:
             if stats.first_ts is None:
                 stats.first_ts = rec.ts
@@ -214,12 +276,7 @@ def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, li
     if done is not None:
         yield account(done)
 
-    # Which side wrote this file: agent loggers are distinctive; the file name is the tie-breaker.
-    base = os.path.basename(stats.path)
-    if side_votes.get("agent", 0) > 0 or base.startswith("agent.log"):
-        stats.side = "agent"
-    elif side_votes or base.startswith(("management-server.log", "apilog.log")):
-        stats.side = "management"
+    stats.side = file_side(side_votes, stats.path)
     if paste:
         stats.notes.extend(repairs.describe() or ["paste mode: no repairs were needed"])
     if asm.syslog_seen:

@@ -46,6 +46,7 @@ class Record:
     extra: list[str] = field(default_factory=list)
     fmt: str = "unparsed"
     note: str | None = None
+    origin: str | None = None  # a collector's host/server token written before the timestamp (`mgmt01 2024-...`)
 
     @property
     def ctx(self) -> tuple[str, ...]:

@@ -241,3 +241,6 @@ class LogRecord(Fact):
     category: str | None = None  # the catalogue template's or the exception taxonomy's category
     relevance: str | None = None  # failure | benign | context (catalogue), None when no template matched
     origin: str | None = None
+    loud: bool = False  # WARN/ERROR/FATAL, or carries an exception: what "never silent" must account for
+    signature: str = ""  # the catalogue id, else the message's masked shape (diagnostics.logs.masking): the grouping key
+    area: str | None = None  # the logger's part of CloudStack (diagnostics/logs/areas.toml)

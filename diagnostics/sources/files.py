@@ -75,10 +75,12 @@ def _read_error(name: str, exc: BaseException) -> str:
     return f"{name}: read error ({exc})"
 
 
-def iter_binary_lines(path: str, stats: ReadStats, max_line: int = MAX_LINE) -> Iterator[bytes]:
-    """Yield raw lines (with their newline), cutting any line longer than `max_line`."""
+def iter_binary_lines(path: str, stats: ReadStats, max_line: int = MAX_LINE, stream: BinaryIO | None = None) -> Iterator[bytes]:
+    """Yield raw lines (with their newline), cutting any line longer than `max_line`. `stream`: read this already
+    opened (buffered) stream of `path` instead of opening it; it is closed at the end like an own one."""
     name = display_name(path)
-    stream, stats.compressed = open_binary(path)
+    if stream is None:
+        stream, stats.compressed = open_binary(path)
     try:
         readline = stream.readline
         while True:
@@ -110,9 +112,9 @@ def iter_binary_lines(path: str, stats: ReadStats, max_line: int = MAX_LINE) -> 
             stream.close()
 
 
-def iter_text_lines(path: str, stats: ReadStats) -> Iterator[str]:
+def iter_text_lines(path: str, stats: ReadStats, stream: BinaryIO | None = None) -> Iterator[str]:
     """Decoded lines without newline; invalid UTF-8 is replaced (and counted), never fatal."""
-    for raw in iter_binary_lines(path, stats):
+    for raw in iter_binary_lines(path, stats, stream=stream):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

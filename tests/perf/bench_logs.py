@@ -20,7 +20,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHILD_STEPS = {
-    "facts (fast scan)": "scan",
+    "facts (record stream)": "scan",
     "facts (exact reader)": "exact",
     "analyze --format json": "analyze",
 }
@@ -31,14 +31,14 @@ def child(mode: str, path: str) -> None:
     from datetime import timezone
 
     from diagnostics.facts import facts_from_records
-    from diagnostics.facts.scan import scan_facts
     from diagnostics.logs.reader import LogStats, ReadOptions, read_records
+    from diagnostics.logs.stream import stream_facts
 
     start, cpu_start = time.perf_counter(), time.process_time()
     stats = LogStats(path)
     opts = ReadOptions(tz=timezone.utc, tz_name="UTC")
     if mode == "scan":
-        n = sum(1 for _ in scan_facts(path, opts, stats))
+        n = sum(1 for _ in stream_facts(path, opts, stats))  # the stream picks the fast filter for plain log4j
     elif mode == "exact":
         n = sum(1 for _ in facts_from_records(read_records(path, opts, stats)))
     else:

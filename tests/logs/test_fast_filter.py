@@ -1,4 +1,4 @@
-"""The fast keyword scanner must give exactly the facts of the exact reader, on any file."""
+"""The fast filter must give exactly the facts of the exact reader, on any file."""
 
 from __future__ import annotations
 
@@ -9,13 +9,30 @@ from datetime import timezone
 
 import pytest
 
+import diagnostics.logs.blocks as scan
 from diagnostics.facts import facts_from_records
-from diagnostics.facts.scan import available, can_scan, scan_facts
+from diagnostics.facts.block_search import available
+from diagnostics.logs.interest import default_interest
 from diagnostics.logs.reader import LogStats, ReadOptions, read_records
+from diagnostics.logs.stream import plain_log4j
+from diagnostics.sources.files import open_binary
 
-pytestmark = pytest.mark.skipif(not available(), reason="Hyperscan is not available on this machine")
+pytestmark = pytest.mark.skipif(not available(default_interest()), reason="Hyperscan is not available on this machine")
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "samples")
 OPTS = ReadOptions(tz=timezone.utc, tz_name="UTC")
+
+
+def scan_facts(path: str, opts: ReadOptions, stats: LogStats):
+    """The fast filter alone (logs.stream picks it for plain log4j input)."""
+    stream, stats.read.compressed = open_binary(path)
+    try:
+        yield from scan.scan_facts(path, opts, stats, interest=default_interest(), stream=stream)
+    finally:
+        stream.close()
+
+
+def can_scan(head_lines):
+    return plain_log4j(head_lines, OPTS)
 
 
 def both(path: str):
@@ -48,8 +65,6 @@ def test_same_facts_on_every_plain_sample(path):
 def test_same_facts_across_chunk_boundaries_and_gzip(tmp_path, monkeypatch):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "perf"))
     from make_log import build
-
-    import diagnostics.facts.scan as scan
 
     path = tmp_path / "management-server.log"
     build(str(path), 3 << 20, profile="busy")
@@ -87,8 +102,6 @@ def _ping_log(path, hosts_late: int = 3) -> bytes:
 
 
 def test_pings_of_hosts_that_join_late_are_not_lost(tmp_path, monkeypatch):
-    import diagnostics.facts.scan as scan
-
     path = tmp_path / "management-server.log"
     data = _ping_log(path)
     monkeypatch.setattr(scan, "CHUNK", 16 * 1024)  # the filter learns the 30 hosts in the first blocks
@@ -103,8 +116,6 @@ def test_pings_of_hosts_that_join_late_are_not_lost(tmp_path, monkeypatch):
 
 
 def test_record_and_line_counts_match_the_file(tmp_path, monkeypatch):
-    import diagnostics.facts.scan as scan
-
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "perf"))
     from make_log import build
 

@@ -1,0 +1,275 @@
+"""The fast filter: which byte ranges of a large log hold records worth reading, handed to the one record builder.
+
+The input is read in 4 MiB blocks cut at record starts. One Hyperscan pass per block (facts.block_search) finds what
+is derived from elsewhere, never typed here: the extractors' keywords, the loud level fields, the exception suffix
+and the interest literals of the catalogue and the rules. Pings are thinned by `hot_keywords`. For each hit the
+record around it is found with the builder's own test of a record start (`_Assembler.starts_record`, the header
+grammar of `header.py`), its lines go through the builder (`reader._Assembler`) and the record through the one
+`facts.record_facts`, exactly as on the exact path. A record without a hit gives no fact on the exact path either,
+so both paths give the same facts; tests/logs/test_stream_property.py holds them to that on generated logs.
+
+Lines before the first record start of the input (a file that starts mid-record, a header-less excerpt) are fed to
+the builder line by line, as the exact reader does. Figures: tests/perf/bench_logs.py.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from diagnostics.facts import NOT_RECORDS, record_facts
+from diagnostics.facts.block_search import BlockSearch
+from diagnostics.facts.registry import FLUSHERS, ExtractContext
+from diagnostics.logs.interest import Interest
+from diagnostics.logs.reader import LogStats, ReadOptions, _Assembler
+from diagnostics.logs.record_fact import side_of_record
+from diagnostics.model import Fact
+from diagnostics.sources.files import MAX_LINE, _read_error, display_name
+
+CHUNK = 4 << 20  # small enough that the passes over a block (Hyperscan, pings, newlines, records) share the CPU cache
+_DATE = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
+_MONTH_INITIALS = frozenset(b"ADFJMNOS")  # a classic syslog stamp starts with a month name
+_ORIGIN = re.compile(rb"\[?[A-Za-z][\w.-]{0,62}\]?:?[ \t]+\d{4}-\d\d-\d\d[ T]\d\d:")  # header.ORIGIN_RE, in bytes
+RECORD_CAP = 64 << 20  # a record longer than this (MAX_CONTINUATION lines of over 12 KiB) is read in pieces
+
+
+def _starts_record(buf, pos: int, limit: int) -> bool:
+    """Does the line at `pos` start a record for the builder? A cheap byte test first, the grammar when it may."""
+    if pos >= limit:
+        return False
+    c = buf[pos]
+    if 0x30 <= c <= 0x39:
+        if _DATE.match(buf, pos, limit) is None:
+            return False
+    elif c not in _MONTH_INITIALS and _ORIGIN.match(buf, pos, limit) is None:
+        return False
+    end = buf.find(b"\n", pos, min(limit, pos + MAX_LINE))
+    line = bytes(buf[pos:end if end != -1 else min(limit, pos + MAX_LINE)]).decode("utf-8", "replace").rstrip("\r")
+    return _Assembler.starts_record(line)
+
+
+def _record_start(buf, at: int, floor: int, limit: int) -> int:
+    """The start of the record holding byte `at`: walk back line by line, never before `floor` (a record start)."""
+    pos = buf.rfind(b"\n", floor, at) + 1
+    if pos < floor:
+        pos = floor
+    while pos > floor and not _starts_record(buf, pos, limit):
+        pos = buf.rfind(b"\n", floor, pos - 1) + 1
+        if pos < floor:
+            pos = floor
+    return pos
+
+
+def _record_end(buf, start: int, limit: int) -> int:
+    """The end of the record starting at `start`: the next line that starts a record, or `limit`."""
+    end = buf.find(b"\n", start, limit)
+    while end != -1:
+        nxt = end + 1
+        if nxt >= limit or _starts_record(buf, nxt, limit):
+            return nxt
+        end = buf.find(b"\n", nxt, limit)
+    return limit
+
+
+def _cut(buf, limit: int, floor: int = 0) -> int:
+    """Where to end this block: at the start of the last record, so no record spans two blocks. 0: not one whole
+    line yet; -1: one record fills the buffer (read on; `floor` is where this walk may stop, the earlier reads had
+    no record start). A record longer than RECORD_CAP is cut after its last whole line."""
+    pos = limit
+    while True:
+        nl = buf.rfind(b"\n", floor, pos - 1)
+        if nl == -1:
+            break
+        if _starts_record(buf, nl + 1, limit):
+            return nl + 1
+        pos = nl + 1
+    nl = buf.rfind(b"\n", 0, limit)
+    if nl == -1:
+        return 0
+    return -1 if limit < RECORD_CAP else nl + 1
+
+
+def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None, *, interest: Interest,
+               stream: BinaryIO, first: bytes = b"") -> Iterator[Fact]:
+    """Facts of one plain log4j input (file, gzip or stdin) from the open binary `stream`, whose first bytes were
+    already read into `first`; in file order, in constant memory. Closes nothing: the caller owns the stream.
+
+    The input is read into one reused buffer: a fresh multi-MiB object per read costs more than the search.
+    """
+    name = display_name(path)
+    ctx = ExtractContext(interest=interest)
+    asm = _Assembler(name, opts, stats, 1970, None)
+    search = BlockSearch(interest)
+    buf = bytearray(max(2 * CHUNK, len(first) + CHUNK))
+    buf[:len(first)] = first
+    view = memoryview(buf)
+    have = len(first)  # bytes carried over (the start of a record) or sniffed, at buf[:have]
+    pending_first = bool(first)
+    cutting = False  # inside an over-long line whose tail is being skipped
+    line_base = 1
+    at_start = True
+    walked = 0  # bytes at buf[:walked] hold no record start but the one at 0 (see _cut)
+    try:
+        while True:
+            if len(buf) - have < CHUNK:  # one record longer than the buffer: make room
+                view.release()
+                buf.extend(bytes(CHUNK))
+                view = memoryview(buf)
+            if pending_first:  # the sniffed bytes count as this read
+                n, failure, pending_first = len(first), None, False
+                stats.read.bytes_read += n
+                have = 0
+                end = n
+            else:
+                n, failure = _fill(stream, view[have:have + CHUNK], stats.read.compressed)
+                stats.read.bytes_read += n
+                end = have + n
+            if failure is not None:
+                stats.read.errors.append(_read_error(name, failure))
+            if progress is not None and n:
+                progress(name, n)
+            if end == 0:
+                break
+            last = not n or failure is not None
+            cut = end if last else _cut(buf, end, max(0, walked - 1))
+            if cut == -1:  # one record so far: read on
+                walked, have = end, end
+                continue
+            walked = 0
+            if cut == 0:
+                if end > 4 * MAX_LINE:  # one absurdly long line: keep its head, skip the rest
+                    stats.read.truncated_lines += 0 if cutting else 1
+                    cutting = True
+                    have = MAX_LINE
+                else:
+                    have = end
+                continue
+            cutting = False
+            lines = yield from _scan_block(buf, view, cut, line_base, asm, ctx, stats, search, at_start)
+            at_start = False
+            stats.read.lines += lines
+            line_base += lines
+            tail = bytes(view[cut:end])
+            buf[:len(tail)] = tail
+            have = len(tail)
+            if last:
+                break
+    finally:
+        view.release()
+    for flush in FLUSHERS:
+        yield from flush(ctx)
+
+
+def _fill(stream, target: memoryview, compressed: bool) -> tuple[int, BaseException | None]:
+    """Read into `target`; (bytes read, the error that ended the stream early). A gzip stream is read in pieces:
+    one big read that hits a truncated member raises and would lose everything it had decompressed."""
+    if not compressed:
+        try:
+            got = 0
+            while got < len(target):  # a pipe gives what it has: fill the block
+                n = stream.readinto(target[got:])
+                if not n:
+                    break
+                got += n
+            return got, None
+        except (EOFError, OSError, zlib.error) as exc:
+            return 0, exc
+    got = 0
+    while got < len(target):
+        try:
+            piece = stream.read1(min(len(target) - got, 1 << 20))
+        except (EOFError, OSError, zlib.error) as exc:
+            return got, exc
+        if not piece:
+            break
+        target[got:got + len(piece)] = piece
+        got += len(piece)
+    return got, None
+
+
+def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: ExtractContext, stats: LogStats,
+                search: BlockSearch, at_start: bool) -> Iterator[Fact]:
+    """Facts of the records in buf[:limit]; returns the number of lines in it."""
+    floor = 0
+    if at_start:  # the input's first lines up to its first record start: line by line, as the exact reader does
+        floor = 0 if _starts_record(buf, 0, limit) else _record_end(buf, 0, limit)
+        if floor:
+            yield from _feed_lines(buf, 0, floor, line_base, asm, ctx, stats)
+    if stats.first_ts is None:
+        rec = _parse(buf, floor, _record_end(buf, floor, limit), 0, asm) if floor < limit else None
+        if rec is not None and rec.ts is not None:
+            stats.first_ts = rec.ts
+    lastline = buf.rfind(b"\n", 0, limit - 1) + 1
+    if _starts_record(buf, lastline, limit):
+        rec = _parse(buf, lastline, limit, 0, asm)
+        if rec is not None and rec.ts is not None:
+            stats.last_ts = rec.ts
+    ends = sorted(end for _index, end in search.hits(buf, view, limit, ctx.scan_seen))
+    counted_to, lineno = 0, line_base
+    record_end = floor
+    layouts = stats.layouts
+    for end in ends:
+        at = end - 1
+        if at < record_end or at >= limit:
+            continue
+        start = _record_start(buf, at, record_end, limit)
+        record_end = _record_end(buf, start, limit)
+        lineno += buf.count(b"\n", counted_to, start)
+        counted_to = start
+        rec = _parse(buf, start, record_end, lineno, asm)
+        if rec is None or rec.fmt in NOT_RECORDS:
+            continue
+        layouts[rec.fmt] += 1
+        side = side_of_record(rec)
+        if side is not None:
+            stats.side_votes[side] += 1
+        produced = record_facts(rec, ctx)
+        if produced:
+            yield from produced
+    newlines = lineno - line_base + buf.count(b"\n", counted_to, limit)
+    stats.records += search.records(buf, limit, newlines)
+    return newlines
+
+
+def _feed_lines(buf, start: int, end: int, lineno: int, asm: _Assembler, ctx: ExtractContext, stats: LogStats) -> Iterator[Fact]:
+    """Records of buf[start:end] built line by line (the head of an input that starts mid-record)."""
+    asm.current = None
+    text = bytes(buf[start:end]).decode("utf-8", "replace")
+    done_records = []
+    for offset, line in enumerate(text.rstrip("\n").split("\n")):
+        done = asm.feed(lineno + offset, line[:MAX_LINE].rstrip("\r"))
+        if done is not None:
+            done_records.append(done)
+    done = asm.flush()
+    if done is not None:
+        done_records.append(done)
+    for rec in done_records:
+        if rec.fmt == "orphan":
+            stats.orphans += 1
+            stats.unparsed += 1
+            continue
+        if rec.fmt in NOT_RECORDS:
+            stats.unparsed += 1
+            continue
+        stats.records += 1
+        stats.layouts[rec.fmt] += 1
+        yield from record_facts(rec, ctx)
+
+
+def _parse(block, start: int, end: int, lineno: int, asm: _Assembler):
+    text = bytes(block[start:end]).decode("utf-8", "replace")
+    asm.current = None
+    if text.find("\n", 0, len(text) - 1) == -1 and len(text) <= MAX_LINE:  # most hits: a one-line record
+        line = text.rstrip("\n").rstrip("\r")
+        rec = asm.header_record(lineno, line)
+        if rec is not None:
+            return rec
+        asm.feed(lineno, line)
+        return asm.flush()
+    for offset, line in enumerate(text.rstrip("\n").split("\n")):
+        if len(line) > MAX_LINE:
+            line = line[:MAX_LINE]
+        asm.feed(lineno + offset, line.rstrip("\r"))
+    return asm.flush()
