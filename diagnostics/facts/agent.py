@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from diagnostics.catalogue import vocabulary
 from diagnostics.facts.entities import find_host, parse_id_list
 from diagnostics.facts.registry import ExtractContext, base, extractor
 from diagnostics.model import Record
@@ -111,41 +112,9 @@ def _event(rec: Record, event: str, side: str, host=None, **kw) -> AgentEvent:
     return AgentEvent(**fields, event=event, side=side)
 
 
-_MGMT_EVENTS = (
-    ("Found the following agents behind on ping", "behind_on_ping"),
-    ("Ping timeout for agent", "ping_timeout"),
-    ("Ping timeout for host", "ping_timeout"),
-    ("is disconnecting with event", "disconnecting"),
-    ("Investigating why host", "investigating"),
-    ("Agent is disconnected but the host is still up", "disconnected_host_up"),
-    ("will go to Alert state", "alert"),
-    ("has been disconnected past the wait time", "alert"),
-    ("Unable to acquire lock on host", "host_lock"),
-    ("Disconnect agent for CPVM/SSVM", "disconnecting"),
-    ("Rejecting new connection", "connect_rejected"),
-    ("Received agent disconnect event for host", "disconnected"),
-    ("Marking hosts as disconnected on Management server", "disconnected"),
-)
-_AGENT_EVENTS = (
-    ("Lost connection to host:", "lost_connection"),
-    ("Lost connection to the server", "lost_connection"),
-    ("Reconnecting to host:", "reconnecting"),
-    ("Connected to the host:", "connected"),
-    ("Unable to connect to remote: is there a server running on port", "connect_failed"),
-    ("IOException while connecting to", "connect_failed"),
-    ("Attempt to connect to server generated NIO Connection Exception", "connect_failed"),
-    ("SSL: Handshake done", "tls_handshake_done"),
-    ("SSL: SSLEngine return bad result", "tls_error"),
-    ("SSL: Unable to unwrap received data", "tls_error"),
-    ("SSLHandshakeException", "tls_error"),
-    ("Ping Interval has gone past", "ping_timeout"),
-    ("Not allowed to connect to the server", "connect_rejected"),
-    ("The running startup command is now invalid", "startup_cancelled"),
-    ("Threw away a startup answer because we're reconnecting", "startup_cancelled"),
-    ("Stopping the agent: Reason =", "stopping"),
-    ("Processing agent ready command", "ready"),
-    ("Agent will die due to this IOException", "agent_died"),
-)
+# (phrase, event) on the management side and on the agent side: catalogue/vocabulary.toml
+_MGMT_EVENTS = tuple((p.text, p.event) for p in vocabulary("agent_event_management"))
+_AGENT_EVENTS = tuple((p.text, p.event) for p in vocabulary("agent_event_agent"))
 
 
 @extractor(*(k for k, _ in _MGMT_EVENTS), "unreachable: Host ", in_trace=False)

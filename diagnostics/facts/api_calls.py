@@ -5,19 +5,13 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs
 
+from diagnostics.catalogue import vocabulary
 from diagnostics.facts.registry import ExtractContext, base, extractor
 from diagnostics.model import Record
 from diagnostics.model.log_facts import ApiCall
 
 # Only the commands that matter to an offering change; list* polling would drown everything else.
-LIFECYCLE = (
-    "scaleVirtualMachine", "changeServiceForVirtualMachine", "upgradeVirtualMachine", "startVirtualMachine",
-    "stopVirtualMachine", "rebootVirtualMachine", "migrateVirtualMachine", "migrateVirtualMachineWithVolume",
-    "deployVirtualMachine", "destroyVirtualMachine", "expungeVirtualMachine", "recoverVirtualMachine",
-    "updateVirtualMachine", "updateConfiguration", "updateHost", "prepareHostForMaintenance",
-    "cancelHostMaintenance", "reconnectHost", "updateResourceLimit", "scaleSystemVm", "upgradeSystemVm",
-    "startSystemVm", "stopSystemVm", "rebootSystemVm", "migrateSystemVm",
-)
+LIFECYCLE = tuple(p.text for p in vocabulary("api_lifecycle_command"))  # catalogue/vocabulary.toml
 LIFECYCLE_COMMANDS = {c.lower() for c in LIFECYCLE}
 _REQ_RE = re.compile(r"(?:===(START|END)===\s+)?(?P<ip>[\d.:a-fA-F]+) -- (?:GET|POST)\s+(?P<query>\S*command=\S+)(?:\s+(?P<status>\d{3})\b)?")
 

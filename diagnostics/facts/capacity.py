@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from diagnostics.catalogue import load_catalogue
 from diagnostics.facts.entities import find_host, host_named, parse_size
 from diagnostics.facts.registry import ExtractContext, base, extractor, flusher
 from diagnostics.model import Record
@@ -40,12 +41,10 @@ _CAN_CPU_RE = re.compile(
 _CAN_MEM_RE = re.compile(
     r"STATS: Can alloc MEM from host: .*?, used: " + _SIZE + r", reserved: " + _SIZE + r", total: " + _SIZE + r"; requested mem: " + _SIZE
 )
-_OUTCOMES = {
-    "Host does not have enough reserved RAM available": "insufficient_reserved_ram",
-    "Host does not have enough reserved CPU available": "insufficient_reserved_cpu",
-    "Host does not have enough RAM available": "insufficient_ram",
-    "Host does not have enough CPU available": "insufficient_cpu",
-}
+# The outcome lines of a check are catalogue entries (fact_kind "capacity_check", event = the outcome; the opening
+# `Checking if host:` line is event "check").
+_CATALOGUE = load_catalogue()
+_OUTCOME_ANCHORS = sorted({t.literals()[0] for t in _CATALOGUE.by_fact_kind("capacity_check") if t.event != "check"})
 
 
 def _thread_key(rec: Record) -> str:
@@ -125,7 +124,7 @@ def capacity_check_detail(rec: Record, ctx: ExtractContext):
     return None
 
 
-@extractor("cannot allocate to this host.", "Host has enough CPU and RAM available")
+@extractor(*_OUTCOME_ANCHORS)
 def capacity_check_outcome(rec: Record, ctx: ExtractContext):
     check: CapacityCheck | None = ctx.open_checks.pop(_thread_key(rec), None)
     if check is None:
@@ -133,12 +132,13 @@ def capacity_check_outcome(rec: Record, ctx: ExtractContext):
     msg = rec.message
     check.line, check.ts = rec.line, rec.ts or check.ts  # the outcome line is the evidence; the request stays in the fields
     check.text = msg[:400]
-    if msg.startswith("Host has enough CPU and RAM available"):
+    found = _CATALOGUE.match(msg)
+    event = found.template.event if found is not None and found.template.fact_kind == "capacity_check" else None
+    if event == "ok":
         check.outcome = "ok"
     else:
-        reason = msg.split(", cannot allocate", 1)[0]
-        check.outcome = _OUTCOMES.get(reason, "insufficient")
-        check.reason = reason
+        check.outcome = event or "insufficient"
+        check.reason = msg.split(", cannot allocate", 1)[0]
     if check.free_ram is None and check.total_ram is not None and check.used_ram is not None and check.reserved_ram is not None and not check.from_reserved:
         check.free_ram = check.total_ram - check.used_ram - check.reserved_ram
     return [check]

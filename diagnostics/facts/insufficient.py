@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from diagnostics.facts.entities import find_host, find_vm
+from diagnostics.catalogue import vocabulary
 from diagnostics.facts.registry import ExtractContext, base, extractor
 from diagnostics.model import Record
 from diagnostics.model.log_facts import InsufficientCapacity
@@ -18,19 +19,9 @@ ICE_RE = re.compile(
     r"(?:com\.cloud\.exception\.)?(?P<cls>Insufficient\w*CapacityException): (?P<msg>.*?)"
     r"(?:Scope=(?:interface |class )?(?P<scope>[\w.$]+); id=(?P<id>-?\d+|null)|$)"
 )
-_RESOURCE = {
-    "InsufficientServerCapacityException": "compute",
-    "InsufficientStorageCapacityException": "storage",
-    "InsufficientVirtualNetworkCapacityException": "network",
-    "InsufficientNetworkCapacityException": "network",
-    "InsufficientAddressCapacityException": "address",
-    "InsufficientCapacityException": "compute",
-}
-_SCOPE = {
-    "DataCenter": "zone", "DataCenterVO": "zone", "Pod": "pod", "HostPodVO": "pod", "Cluster": "cluster",
-    "ClusterVO": "cluster", "Host": "host", "HostVO": "host", "StoragePool": "storage_pool",
-    "StoragePoolVO": "storage_pool", "Network": "network", "NetworkVO": "network", "Vlan": "network",
-}
+# exception class -> resource, scope class -> scope: catalogue/vocabulary.toml
+_RESOURCE = {p.text: p.event for p in vocabulary("capacity_resource")}
+_SCOPE = {p.text: p.event for p in vocabulary("capacity_scope")}
 
 
 @extractor("CapacityException", in_trace=True)

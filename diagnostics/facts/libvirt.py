@@ -8,38 +8,15 @@ from __future__ import annotations
 
 import re
 
+from diagnostics.catalogue import vocabulary
 from diagnostics.facts.entities import find_host, find_vm
 from diagnostics.facts.registry import ExtractContext, base, extractor
 from diagnostics.model import Record
 from diagnostics.model.log_facts import LibvirtError, StartFailure
 
-_PREFIXES = (
-    ("internal error:", "internal_error"),
-    ("invalid argument:", "invalid_argument"),
-    ("unsupported configuration:", "unsupported_configuration"),
-    ("Requested operation is not valid:", "operation_invalid"),
-    ("operation failed:", "operation_failed"),
-    ("XML error:", "xml_error"),
-    ("XML description", "xml_error"),
-    ("Unable to write to '", "system"),
-    ("cannot limit locked memory", "system"),
-)
-# Ordered: the first matching signature names the failure.
-_SIGNATURES = (
-    ("balloon_free_memory", re.compile(r"Couldn't retrieve free memory")),
-    ("not_prepared", re.compile(r"is not prepared for dynamic scaling")),
-    ("memory_above_max", re.compile(r"cannot set memory higher than max memory|cannot set initial memory size greater than the maximum|maximum memory size must be equal or greater than the actual memory size")),
-    ("max_memory_exceeded", re.compile(r"would exceed domain's maxMemory config|memory device total size exceeds hotplug space|cannot use/hotplug a memory device when domain 'maxMemory' is not defined")),
-    ("memory_slots", re.compile(r"memory device count '\d+' exceeds slots count|no free memory device slot available")),
-    ("hugepages", re.compile(r"hugetlbfs|hugepages?|HugePages", re.I)),
-    ("memlock", re.compile(r"cannot limit locked memory")),
-    ("cgroup_memory_limit", re.compile(r"memory\.(?:limit_in_bytes|max|memsw\.limit_in_bytes)|hard_limit|memory hard limit", re.I)),
-    ("cpu_shares_range", re.compile(r"cpu\.(?:weight|shares)|cputune|Numerical result out of range|shares", re.I)),
-    ("max_vcpus", re.compile(r"maxim\w* (?:number of )?v?cpus|vcpus? (?:count )?(?:is )?(?:greater|more) than|machine type limit|exceeds the maximum (?:number of )?(?:v)?cpus", re.I)),
-    ("numa", re.compile(r"NUMA|numa node|Total size of memory devices exceeds the total memory size", re.I)),
-    ("guest_memory_alloc", re.compile(r"cannot set up guest memory|Cannot allocate memory|Out of memory|failed to allocate", re.I)),
-    ("monitor_exit", re.compile(r"process exited while connecting to monitor|monitor socket did not show up")),
-)
+# The libvirt error prefixes and the failure signatures (first match wins) are data: catalogue/vocabulary.toml.
+_PREFIXES = tuple((p.text, p.event) for p in vocabulary("libvirt_error_class"))
+_SIGNATURES = tuple((p.event, p.regex()) for p in vocabulary("libvirt_signature"))
 
 
 def classify(text: str) -> tuple[str, str]:

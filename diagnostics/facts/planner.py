@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from diagnostics.catalogue import vocabulary
 from diagnostics.facts.entities import find_host, find_vm, parse_id_list
 from diagnostics.facts.registry import ExtractContext, base, extractor
 from diagnostics.model import Record
@@ -12,16 +13,9 @@ from diagnostics.model.log_facts import PlannerDecision
 _AVOIDS_RE = re.compile(r"Deploy avoids pods: \[?([^\]]*)\]?, clusters: \[?([^\]]*)\]?, hosts: \[?([^\]]*)\]?")
 _ADD_HOST_AVOID_RE = re.compile(r"Adding host \[(.+?)\] to (?:the )?avoid set")
 
-_NO_CAPACITY = (
-    "No clusters found having a host with enough capacity",
-    "No pods found having a host with enough capacity",
-    "No clusters found after removing disabled clusters and clusters in avoid list",
-    "Could not find suitable Deployment Destination for this VM under any clusters",
-    "Could not find a potential host that has associated storage pools",
-    "No suitable hosts found.",
-    "No suitable host found.",
-    "DeploymentPlanner cannot allocate the VM",
-)
+# The planner's "ran out of candidates" texts (catalogue/vocabulary.toml), each with its event
+_NO_CAPACITY_EVENTS = {p.text: p.event for p in vocabulary("planner_no_capacity")}
+_NO_CAPACITY = tuple(_NO_CAPACITY_EVENTS)
 
 
 def _fact(rec: Record, event: str, **kw) -> PlannerDecision:
@@ -46,7 +40,7 @@ def avoid_sets(rec: Record, ctx: ExtractContext):
 @extractor(*_NO_CAPACITY)
 def planner_ran_out(rec: Record, ctx: ExtractContext):
     msg = rec.message
-    event = "no_suitable_host" if "No suitable host" in msg else "no_capacity"
+    event = next((e for text, e in _NO_CAPACITY_EVENTS.items() if text in msg), "no_capacity")
     return [_fact(rec, event, detail=msg[:300])]
 
 

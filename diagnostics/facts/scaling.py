@@ -8,41 +8,14 @@ from __future__ import annotations
 
 import re
 
+from diagnostics.catalogue import vocabulary
 from diagnostics.facts.entities import find_vm
 from diagnostics.facts.registry import ExtractContext, base, extractor
 from diagnostics.model import Record
 from diagnostics.model.log_facts import ScaleError
 
-REASONS: tuple[tuple[str, str], ...] = (
-    ("Dynamically scaling virtual machines is disabled for this zone", "dynamic_scaling_disabled"),
-    ("does not have tools to support dynamic scaling", "not_dynamically_scalable"),
-    ("only scalling up it is supported", "scale_down_running"),
-    ("only scaling up it is supported", "scale_down_running"),
-    ("since it already has the requested service offering", "same_offering"),
-    ("has the requested service offering (", "same_offering"),
-    ("current service offering is a \"Fixed Offering\"", "fixed_offering"),
-    ("make sure the virtual machine is stopped", "not_stopped"),
-    ("does not have the required host tags", "host_tags"),
-    ("should have tags as subset of", "host_tags"),
-    ("due to insufficient resources", "insufficient_resources"),
-    ("not enough resources available for an offering of", "insufficient_resources"),
-    ("Scaling the VM dynamically is not supported for VMs running on Hypervisor", "hypervisor_unsupported"),
-    ("Unable to find a server to scale the vm to", "no_server"),
-    ("Unable to scale vm due to", "scale_failed"),
-    ("Failed to scale the VM", "scale_failed"),
-    ("Invalid cpu cores value, please choose another service offering", "offering_limit"),
-    ("Invalid memory value, please choose another service offering", "offering_limit"),
-    ("Dynamic scaling of vGPU type is not supported", "vgpu"),
-    ("dynamic scaling enabled flag is not same", "dynamic_flag_mismatch"),
-    ("is not prepared for dynamic scaling", "not_prepared"),
-    ("Operation timed out on reconfiguring", "reconfigure_timeout"),
-    ("with an inactive service offering", "inactive_offering"),
-    ("New service offering is inactive", "inactive_offering"),
-    ("static-max", "hypervisor_limit"),
-    ("static max", "hypervisor_limit"),
-    ("hot-add", "hypervisor_limit"),
-    ("hot add", "hypervisor_limit"),
-)
+# (phrase, reason), first match per reason: CloudStack's own texts, kept in the catalogue's vocabulary.toml
+REASONS: tuple[tuple[str, str], ...] = tuple((p.text, p.event) for p in vocabulary("scale_error"))
 _SIZES_RE = re.compile(
     r'New service offering \{"memory": (\d+), "speed": (\d+), "cpu": (\d+)\}.*?current values \{"memory": (\d+), "speed": (\d+), "cpu": (\d+)\}'
 )

@@ -117,7 +117,8 @@ class Fact:
 
 
 SEVERITIES = ("critical", "warning", "info")
-CATEGORIES = (
+# The categories of the Change-VM-Offering mission: every one has rules (tests/rules checks it).
+CORE_CATEGORIES = (
     "insufficient_capacity",
     "start_failed",
     "stale_capacity",
@@ -130,6 +131,9 @@ CATEGORIES = (
     "network",
     "other",
 )
+# CloudStack areas the message catalogue (diagnostics/catalogue) needs beyond the mission's: a log_record fact or
+# a rule may carry them; rules for them come as operators need them.
+CATEGORIES = CORE_CATEGORIES + ("hypervisor", "ha", "tls", "alert", "permission", "invalid_parameter", "concurrency")
 
 
 @dataclass(slots=True, kw_only=True)

@@ -1,0 +1,35 @@
+"""The hand check: real log lines from public CloudStack threads (kept exactly as posted, with their URL and
+version in real_excerpts.toml) are recognised as the catalogue template a reader would name."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from diagnostics.catalogue import load_catalogue
+
+CAT = load_catalogue()
+EXCERPTS = tomllib.loads(Path(__file__).with_name("real_excerpts.toml").read_text(encoding="utf-8"))["excerpt"]
+
+
+@pytest.mark.parametrize("excerpt", EXCERPTS, ids=lambda e: f"{e['url'].rsplit('/', 1)[-1]}:{e['template']}")
+def test_a_real_line_is_recognised_as_its_template(excerpt) -> None:
+    assert excerpt["url"].startswith("https://") and excerpt["version"]
+    m = CAT.match(excerpt["text"])
+    assert m is not None, excerpt["text"]
+    assert m.template.id == excerpt["template"]
+    assert m.template.relevance == excerpt["relevance"]
+    if "category" in excerpt:
+        assert m.template.category == excerpt["category"]
+
+
+def test_no_reserved_thread_is_used() -> None:
+    reserved = Path("/work/shared/reference/reserved-threads.md")
+    if not reserved.exists():
+        pytest.skip("the reserved list is not on this machine")
+    numbers = {int(n) for n in reserved.read_text().split("Pages kept")[0].split() if n.isdigit()}
+    for e in EXCERPTS:
+        if "github.com/apache/cloudstack/" in e["url"]:
+            assert int(e["url"].rstrip("/").rsplit("/", 1)[-1]) not in numbers, e["url"]
