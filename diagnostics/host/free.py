@@ -10,8 +10,15 @@ Columns are found by the header words, never by position: procps-ng 3.3.10 repla
     True
 
 The unit of bare numbers is not in the output. The caller passes it (`unit="m"` for `free -m`), a pasted
-prompt line (`$ free -g`) gives it, or it is inferred as the unit that puts Mem total between 8 GiB and
-8 TiB, the range of real hypervisors (`unit_inferred` says so).
+prompt line (`$ free -g`) gives it, or it is inferred: first as the unit that agrees with the host's total memory
+as CloudStack reports it (`reported_total`, bytes), else as the only unit that puts Mem total in the range of real
+hypervisors (1 GiB to 16 TiB). When more than one unit stays possible the output is `unit_ambiguous` and its facts
+say so in `source_cmd`: ratios (available/total) still hold, absolute sizes must not be compared.
+
+    >>> parse_free("Mem: 7900 7000 900 0 0 800").unit_ambiguous   # 7.7 GiB (free -m) or 7.7 TiB (free -g)?
+    True
+    >>> parse_free("Mem: 7900 7000 900 0 0 800", reported_total=7 * 1024**3).unit
+    'm'
 """
 
 from __future__ import annotations
@@ -60,11 +67,26 @@ class FreeOutput:
     unit_inferred: bool
     snapshots: list[FreeSnapshot]
     layout: str  # available (3.3.10+) | wide | legacy (buffers/cached, no available)
+    unit_ambiguous: bool = False  # inferred, and more than one unit was possible: absolute sizes are unreliable
+    unit_basis: str = ""  # "", "cloudstack" (agrees with CloudStack's host total), "range" (plausible size)
 
     @property
     def source_cmd(self) -> str:
         flag = f"free -{self.unit}"
         return f"{flag} --si" if self.decimal else flag
+
+    @property
+    def unit_note(self) -> str:
+        """What the facts' `source_cmd` adds about an unstated unit; rules test it for "ambiguous"."""
+        if not self.unit_inferred:
+            return ""
+        if self.unit_ambiguous:
+            return " (unit ambiguous: " + "/".join(f"free -{u}" for u in self.candidates) + "; sizes not compared)"
+        if self.unit_basis == "cloudstack":
+            return " (unit inferred from CloudStack's host total)"
+        return " (unit inferred)"
+
+    candidates: tuple[str, ...] = ()
 
 
 def unit_from_command(command: str) -> tuple[str | None, bool]:
@@ -82,6 +104,23 @@ def unit_from_command(command: str) -> tuple[str | None, bool]:
     return unit, decimal
 
 
+PLAUSIBLE_MIN, PLAUSIBLE_MAX = 1024**3, 16 * 1024**4  # a hypervisor's RAM: 1 GiB .. 16 TiB
+AGREEMENT = 0.35  # CloudStack's host total is the RAM less the host's reservation (dom0, host.reserved.mem.mb)
+
+
+def plausible_units(total: float) -> tuple[str, ...]:
+    """Units that put a bare Mem total in the range of a real hypervisor's RAM."""
+    return tuple(u for u in ("g", "m", "k", "b") if PLAUSIBLE_MIN <= total * UNIT_SCALE[u] < PLAUSIBLE_MAX)
+
+
+def unit_agreeing(total: float, reported_total: int) -> str | None:
+    """The unit in which a bare Mem total is within 35 % of CloudStack's total for the host (units are 1024x apart)."""
+    for u in ("g", "m", "k", "b"):
+        if reported_total > 0 and abs(total * UNIT_SCALE[u] - reported_total) <= AGREEMENT * reported_total:
+            return u
+    return None
+
+
 def _infer_scale(total: int) -> str:
     for unit in ("g", "m", "k"):
         if 8 * 1024**3 <= total * UNIT_SCALE[unit] < 8 * 1024**4:
@@ -92,8 +131,13 @@ def _infer_scale(total: int) -> str:
     return "m" if total >= 256 else "g"
 
 
-def parse_free(text: str, unit: str | None = None, decimal: bool = False) -> FreeOutput:
-    """Parse one or more `free` outputs (`free -s 1 -c 3` repeats them). Lines that are not free output are skipped."""
+def parse_free(
+    text: str, unit: str | None = None, decimal: bool = False, reported_total: int | None = None
+) -> FreeOutput:
+    """Parse one or more `free` outputs (`free -s 1 -c 3` repeats them). Lines that are not free output are skipped.
+
+    `reported_total` (bytes): the host's total memory as CloudStack reports it; used only when no unit is stated.
+    """
     raw: list[tuple[int, str, str, list[tuple[str, str]], list[str]]] = []  # line, text, label, values, header
     header: list[str] = []
     prompt_unit: str | None = None
@@ -122,7 +166,9 @@ def parse_free(text: str, unit: str | None = None, decimal: bool = False) -> Fre
         raw.append((lineno, line, parsed["label"], values, header or list(MODERN_COLUMNS)))
 
     chosen = unit or prompt_unit
-    inferred = False
+    inferred = ambiguous = False
+    basis = ""
+    candidates: tuple[str, ...] = ()
     human = chosen == "h" or any(s for _, _, _, vals, _ in raw for _, s in vals)
     if human:
         chosen = "h"
@@ -130,6 +176,16 @@ def parse_free(text: str, unit: str | None = None, decimal: bool = False) -> Fre
         totals = [int(float(vals[0][0].replace(",", "."))) for _, _, label, vals, _ in raw if label == "Mem" and vals]
         chosen = _infer_scale(totals[0]) if totals else "k"
         inferred = True
+        if totals:
+            agreeing = unit_agreeing(totals[0], reported_total) if reported_total else None
+            candidates = plausible_units(totals[0])
+            if agreeing is not None:
+                chosen, basis, candidates = agreeing, "cloudstack", (agreeing,)
+            elif len(candidates) == 1:
+                chosen, basis = candidates[0], "range"
+            else:  # several units possible (or none), and CloudStack's total does not settle it
+                ambiguous = True
+                candidates = candidates or (chosen,)
     scale = 1024 if chosen == "h" else UNIT_SCALE.get(chosen, 1024)
     if decimal and chosen in "kmgtp":
         scale = 1000 ** ("bkmgtp".index(chosen))
@@ -154,7 +210,10 @@ def parse_free(text: str, unit: str | None = None, decimal: bool = False) -> Fre
             snapshots[-1].swap_line = lineno
         elif label == "-/+ buffers/cache":
             snapshots[-1].buffers_cache = dict(zip(("used", "free"), nums))
-    return FreeOutput(unit=chosen, decimal=decimal, unit_inferred=inferred, snapshots=snapshots, layout=layout)
+    return FreeOutput(
+        unit=chosen, decimal=decimal, unit_inferred=inferred, snapshots=snapshots, layout=layout,
+        unit_ambiguous=ambiguous, unit_basis=basis, candidates=candidates,
+    )
 
 
 def free_facts(out: FreeOutput, *, path: str = "<text>", host: str | None = None) -> list[HostMemory]:
@@ -190,7 +249,7 @@ def free_facts(out: FreeOutput, *, path: str = "<text>", host: str | None = None
                 swap_used=snap.swap.get("used"),
                 swap_free=snap.swap.get("free"),
                 rounded=out.unit in ("h", "g", "t", "p"),
-                source_cmd=out.source_cmd + (" (unit inferred)" if out.unit_inferred else ""),
+                source_cmd=out.source_cmd + out.unit_note,
             )
         )
     return facts
