@@ -81,10 +81,11 @@ def render_markdown(doc: dict, verbose: bool = False) -> str:
                    + (f", {f['first']} .. {f['last']}" if f.get("first") else "") + (f"; {ents}" if ents else ""))
         if f["evidence"]:
             out.append("- Evidence:")
-            for e in f["evidence"][:5]:
-                out.append(f"  - {_code(cite(e['path'], e.get('line')))} {_md(_cell(e.get('text', ''))[:200])}")
-            if len(f["evidence"]) > 5:
-                out.append(f"  - ... and {len(f['evidence']) - 5} more")
+            shown = len(f["evidence"]) if verbose else 5
+            for e in f["evidence"][:shown]:
+                out.append(f"  - {_code(cite(e['path'], e.get('line')))} {_md(_cell(e.get('text', ''))[:2000 if verbose else 200])}")
+            if len(f["evidence"]) > shown:
+                out.append(f"  - ... and {len(f['evidence']) - shown} more (--verbose shows them all)")
         if f["remediation"]:
             out.append("- Next steps:")
             for r in f["remediation"]:

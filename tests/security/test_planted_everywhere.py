@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import io
+import html
 import json
 import re
 import shutil
@@ -18,6 +19,7 @@ from rich.console import Console
 from diagnostics.analysis import analyze_paths
 from diagnostics.bundle import BundleOptions, create_bundle
 from diagnostics.bundle.redact import redact_text
+from diagnostics.report.html_report import render_html
 from diagnostics.report.markdown_report import render_markdown
 from diagnostics.report.text_report import render_text
 
@@ -89,7 +91,8 @@ def _with_planted_evidence(doc: dict) -> dict:
 def _renderings(doc: dict) -> dict[str, str]:
     console = Console(record=True, width=400, file=io.StringIO(), color_system=None)
     render_text(doc, console, verbose=True)
-    return {"json": json.dumps(doc, indent=2, default=str), "markdown": render_markdown(doc), "text": console.export_text()}
+    return {"json": json.dumps(doc, indent=2, default=str), "markdown": re.sub(r"\\(.)", r"\1", render_markdown(doc, verbose=True)),  # Markdown escapes undone
+            "text": console.export_text(), "html": html.unescape(render_html(doc))}
 
 
 def test_no_planted_secret_is_in_any_report_format_after_redaction(incident: Path) -> None:

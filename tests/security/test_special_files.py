@@ -55,8 +55,9 @@ def test_a_fifo_and_a_socket_in_an_analysed_folder_are_skipped_with_a_line(tmp_p
     _folder_with_specials(tmp_path / "case")
     doc, _err = analyze(tmp_path / "case")
     assert any(i["path"].endswith("management-server.log") and i["records"] > 1000 for i in doc["inputs"])
-    assert [m for m in messages(doc) if "not a regular file" in m] == [
-        f"{tmp_path / 'case' / 'agent.log'}: named pipe (FIFO), not a regular file; skipped (only regular files are read)"
+    assert sorted(m for m in messages(doc) if "not a regular file" in m) == [
+        f"{tmp_path / 'case' / 'agent.log'}: named pipe (FIFO), not a regular file; skipped (only regular files are read)",
+        f"{tmp_path / 'case' / 'api.sock'}: socket, not a regular file; skipped (only regular files are read)",
     ]
     assert skipped(doc) == {"agent.log": "named pipe (FIFO)", "api.sock": "socket"}
 
