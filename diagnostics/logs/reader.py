@@ -79,6 +79,9 @@ class ReadOptions:
     paste: bool | None = None  # None: autodetect
     year: int | None = None  # for year-less syslog stamps; None: infer
     interest: Any = None  # diagnostics.logs.interest.Interest: travels with the options to worker processes
+    # text that is no plain log (a ticket paste, prose): a header-less line CloudStack's catalogue knows (a failure or
+    # benign message quoted without its header) becomes a record of its own instead of an orphan line
+    message_records: bool = False
 
 
 class _Assembler:
@@ -92,6 +95,11 @@ class _Assembler:
         self.ref_month = ref_month
         self.current: Record | None = None
         self.syslog_seen = False
+        self.catalogue = None
+        if opts.message_records:
+            from diagnostics.catalogue import load_catalogue
+
+            self.catalogue = opts.interest.catalogue if opts.interest is not None else load_catalogue()
 
     def _header(self, m, ts: datetime | None, lineno: int, layout: str | None) -> Record:
         """A record from a matched header; `layout` None: name it from the match (timestamped layouts)."""
@@ -167,13 +175,25 @@ class _Assembler:
         cur = self.current
         if cur is None or (cur.fmt in ("orphan", "exception") and EXCEPTION_LINE_RE.match(line)):
             fmt = "exception" if EXCEPTION_LINE_RE.match(line) else "orphan"
+            if fmt == "orphan" and self._known_message(line):
+                fmt = "message"
             self.current = Record(self.path, lineno, None, None, None, None, None, (), None, line, fmt=fmt)
+            return cur
+        if cur.fmt in ("orphan", "message") and self._known_message(line):
+            self.current = Record(self.path, lineno, None, None, None, None, None, (), None, line, fmt="message")
             return cur
         if len(cur.extra) < MAX_CONTINUATION:
             cur.extra.append(line)
         else:
             self.stats.dropped_continuation += 1
         return None
+
+    def _known_message(self, line: str) -> bool:
+        """A header-less line that is a CloudStack failure or benign message (message records only)."""
+        if self.catalogue is None or len(line) < 12:
+            return False
+        match = self.catalogue.match(line)
+        return match is not None and match.template.relevance in ("failure", "benign")
 
     def flush(self) -> Record | None:
         done, self.current = self.current, None

@@ -9,6 +9,7 @@ logs/paste.py) and then every line goes to the same builder. Either way each rec
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sys
 from collections.abc import Iterator
@@ -92,6 +93,8 @@ def stream_facts(path: str, opts: ReadOptions, stats: LogStats, *, interest: Int
         stats.side = file_side(stats.side_votes, stats.path)
         return
     stats.reader = "exact"
+    if failure is None and not plain_log4j(head, opts):
+        opts = dataclasses.replace(opts, message_records=True)  # pastes and prose: quoted messages count
     if failure is not None:  # the stream broke within the first block: read what came, say why it stopped
         stats.read.errors.append(_read_error(name, failure))
         if stream is not sys.stdin.buffer:

@@ -39,6 +39,20 @@ class Discovery:
     notes: list[str] = field(default_factory=list)
 
 
+def _quotes_cloudstack(lines: list[str]) -> bool:
+    """Text that quotes a CloudStack failure or benign message without its log header (a ticket, a mail, prose):
+    the message catalogue knows the words, so it is log input, not an unknown format."""
+    from diagnostics.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    for line in lines[:400]:
+        if len(line) >= 12:
+            match = catalogue.match(line)
+            if match is not None and match.template.relevance in ("failure", "benign"):
+                return True
+    return False
+
+
 def _material(lines: list[str]) -> Material:
     """Log material in the first lines, wherever it sits (pastes: quotes, fences, prefixes, prose around it)."""
     return scan_material(lines[:400])
@@ -80,7 +94,7 @@ def _classify(head: bytes) -> tuple[str, str | None]:
         return "api_text", "CloudStack API answers (JSON or cmk output)"
     # "unknown" only when nothing is a log record, a trace or known host output: a header-less stack trace, a
     # journald excerpt without CloudStack lines or records pasted without their time are still log input
-    if material.any:
+    if material.any or _quotes_cloudstack(lines):
         return "log", None
     return "unknown", "no CloudStack log records, stack traces, journald lines, API answers or known command output in the first 64 KiB"
 
