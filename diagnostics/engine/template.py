@@ -1,6 +1,6 @@
 """Message and remediation templates: `{kind.field|formatter}` and `{vm}`/`{host}`/`{job}`/`{logid}`.
 
-A missing value reads `unknown`, or the text after `else:` when given: `{vm|else:the VM}`, `{host|else:this host}`.
+A missing value reads `not logged` (never "unknown" inside a sentence), or the text after `else:` when given: `{vm|else:the VM}`, `{host|else:this host}`.
 
 Checked at load time against the rule's condition, so a typo is a load error rather than a blank in a report.
 """
@@ -16,19 +16,20 @@ from diagnostics.model import FACT_KINDS
 
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 ENTITY_NAMES = ("vm", "host", "job", "logid")
+NOT_LOGGED = "not logged"  # what a sentence says for a value no line gave
 
 
 def _mhz(value: Any) -> str:
-    return f"{value} MHz" if value is not None else "unknown"
+    return f"{value} MHz" if value is not None else NOT_LOGGED
 
 
 def _percent(value: Any) -> str:
-    return f"{float(value) * 100:.1f}%" if value is not None else "unknown"
+    return f"{float(value) * 100:.1f}%" if value is not None else NOT_LOGGED
 
 
 def _list(value: Any) -> str:
     if value is None:
-        return "unknown"
+        return NOT_LOGGED
     if isinstance(value, (tuple, list, set, frozenset)):
         return ", ".join(str(item) for item in value) or "none"
     return str(value)
@@ -40,7 +41,7 @@ def _timestamp(value: Any) -> str:
 
 def _plain(value: Any) -> str:
     if value is None:
-        return "unknown"
+        return NOT_LOGGED
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -98,7 +99,7 @@ def template_errors(template: str, bound_kinds: tuple[str, ...]) -> list[tuple[i
 
 
 def render(template: str, binding: dict[str, Any], entities: dict[str, Any]) -> str:
-    """Fill a validated template; missing values read `unknown`."""
+    """Fill a validated template; missing values read `not logged`."""
 
     def substitute(match: re.Match[str]) -> str:
         token = match.group(0)

@@ -94,7 +94,7 @@ def _classify(head: bytes) -> tuple[str, str | None]:
         return "api_text", "CloudStack API answers (JSON or cmk output)"
     # "unknown" only when nothing is a log record, a trace or known host output: a header-less stack trace, a
     # journald excerpt without CloudStack lines or records pasted without their time are still log input
-    if material.any or _quotes_cloudstack(lines):
+    if material.any:
         return "log", None
     return "unknown", "no CloudStack log records, stack traces, journald lines, API answers or known command output in the first 64 KiB"
 
@@ -179,10 +179,16 @@ def _add_file(found: Discovery, path: str, explicit: bool, host: str | None = No
         found.inputs.append(Input(path, "skipped", detail=special))
         return
     try:
-        kind, detail, lines = classify_head(sniff(path))
+        head = sniff(path)
+        kind, detail, lines = classify_head(head)
     except SourceError as exc:
         found.errors.append(str(exc))
         return
+    named = explicit or _LOG_NAME_RE.search(os.path.basename(path))
+    if kind == "unknown" and named and not looks_binary(head):
+        text = head.decode("utf-8", "replace").splitlines()
+        if _quotes_cloudstack(text):  # only for files the operator named: a bundle's own reports quote messages too
+            kind, detail, lines = "log", None, text[:-1] if len(head) >= SNIFF_BYTES else text
     if kind == "empty":
         if explicit or _LOG_NAME_RE.search(os.path.basename(path)):
             found.errors.append(f"{path}: empty file")

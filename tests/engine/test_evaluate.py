@@ -118,7 +118,7 @@ message = "{capacity_check.host_name}/{host_memory.host_name}: {host_memory.avai
     identity = make_fact("host_identity", 5, host_id=4, host_name="kvm01")
     assert evaluate(ruleset, [by_id_only, memory]) == []  # nothing says host 4 is kvm01
     (finding,) = evaluate(ruleset, [by_id_only, memory, identity])
-    assert finding.message == "unknown/KVM01: 2.0 GiB available"  # host output has no time: joins regardless
+    assert finding.message == "not logged/KVM01: 2.0 GiB available"  # host output has no time: joins regardless
     assert finding.entities["host"] == "kvm01"
 
 
@@ -147,7 +147,7 @@ window = "10m"
 message = "{capacity_check.host_name} short; libvirt said {libvirt_error.message}"
 ''')
     (finding,) = evaluate(ruleset, [short_check(0)])
-    assert finding.message == "kvm01 short; libvirt said unknown"
+    assert finding.message == "kvm01 short; libvirt said not logged"
     assert evaluate(ruleset, [short_check(0), make_fact("libvirt_error", 5, host_id=4, message="x")]) == []
 
 
