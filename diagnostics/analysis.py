@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from diagnostics.correlate import build_incidents
+from diagnostics.engine import builtin_rules_dir, evaluate, load_rules
+from diagnostics.parallel import runner_for
 from diagnostics.pipeline import Collected, Progress, collect
-from diagnostics.report.document import build_document
+from diagnostics.report.document import build_document, redact_document
+from diagnostics.report.markdown_report import render_markdown
 
 
 @dataclass(slots=True)
@@ -66,8 +71,6 @@ def _with_their_jobs(facts: list, mine) -> list:
 def rule_folder_problems(rule_dirs: Sequence[str]) -> list[str]:
     """One line per rule folder (built-in or extra) that is missing or holds no rule file: the analysis would be
     silently incomplete, so `analyze` stops on these before reading anything."""
-    from diagnostics.engine import builtin_rules_dir
-
     problems = []
     for directory in [builtin_rules_dir(), *(Path(d) for d in rule_dirs)]:
         if not directory.is_dir():
@@ -95,10 +98,6 @@ def analyze_paths(
 ) -> Analysis:
     """jobs: worker processes reading the inputs (None: every core; 1: this process); dask_scheduler: read them on
     that Dask cluster instead (diagnostics.parallel). Either way the findings are those of the serial run."""
-    from diagnostics.correlate import build_incidents
-    from diagnostics.engine import evaluate, load_rules
-    from diagnostics.parallel import runner_for
-
     ruleset = load_rules(list(rule_dirs))  # first: the rules' literal texts decide which records are read closely
     notes = []
     if ignore:
@@ -138,12 +137,7 @@ def _describe(scope: Scope) -> str:
 
 
 def reports_for(paths: list[str], tz: tzinfo | None = None, tz_name: str = "UTC") -> dict[str, str]:
-    """The JSON and Markdown reports of `paths`, as bundle creation stores them."""
-    import json
-
-    from diagnostics.report.markdown_report import render_markdown
-
-    from diagnostics.report.document import redact_document
-
+    """The JSON and Markdown reports of `paths`, as bundle creation stores them (`bundle create` hands this to
+    diagnostics.bundle as its `analyse` callable)."""
     doc = redact_document(analyze_paths(paths, tz=tz, tz_name=tz_name).document)
     return {"analysis.json": json.dumps(doc, indent=2, default=str) + "\n", "analysis.md": render_markdown(doc)}

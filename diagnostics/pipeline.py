@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections import Counter
@@ -13,13 +12,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 
+from diagnostics.api import facts_from_api_file, facts_from_snapshot
+from diagnostics.heartbeat import facts_from_capture
+from diagnostics.host import facts_from_file
+from diagnostics.host.evidence import console_note
+from diagnostics.host.hostname import host_from_path
 from diagnostics.logs.header import HEADER_RE
 from diagnostics.logs.interest import Interest, interest_for
-from diagnostics.logs.reader import LogStats, ReadOptions, read_records
+from diagnostics.logs.reader import LogStats, ReadOptions, read_records, side_of_lines
 from diagnostics.logs.stream import stream_facts
 from diagnostics.model import Fact, Record
-from diagnostics.sources.discover import Discovery, Input, discover
+from diagnostics.sources.bundles import opened_inputs
+from diagnostics.sources.discover import Input, discover
 from diagnostics.sources.files import SourceError, display_name
+from diagnostics.sources.timezones import resolve_tz
 
 Progress = Callable[[str, int], None]  # (description, bytes just consumed)
 # Reads discovered inputs and yields one Collected per input, in input order (see `collect_input`; diagnostics.parallel)
@@ -55,65 +61,6 @@ def _year_hint(inputs: list[Input]) -> int | None:
     return years.most_common(1)[0][0] if years else None
 
 
-@contextlib.contextmanager
-def opened_inputs(paths: list[str], host_evidence: dict[str, str] | None = None) -> Iterator[tuple[Discovery, list[str]]]:
-    """Discover inputs, unpacking bundles and sosreports safely for the duration of the block."""
-    notes: list[str] = []
-    with contextlib.ExitStack() as stack:
-        expanded: list[str] = []
-        early_errors: list[str] = []
-        trees: dict[str, object] = {}
-        for path in paths:
-            tree = _open_bundle(path, stack, notes, early_errors)
-            if tree is None:
-                expanded.append(path)
-            elif tree is _UNREADABLE:
-                continue
-            else:
-                root = str(tree.root)
-                expanded.append(root)
-                trees[root] = tree
-        found = discover(expanded, host_evidence)
-        found.errors[:0] = early_errors
-        found.errors[:] = [_display_in_message(m, trees) for m in found.errors]
-        for item in found.inputs:
-            for root, tree in trees.items():
-                if item.path.startswith(root):
-                    item.origin = str(tree.source)
-                    item.display = tree.display_path
-        yield found, notes
-
-
-def _display_in_message(message: str, trees: dict) -> str:
-    for root, tree in trees.items():
-        if root in message:
-            head, _, tail = message.partition(": ")
-            if head.startswith(root):
-                return f"{tree.display_path(head)}: {tail}"
-    return message
-
-
-_UNREADABLE = object()
-
-
-def _open_bundle(path: str, stack: contextlib.ExitStack, notes: list[str], errors: list[str]) -> str | None:
-    try:
-        from diagnostics.bundle import is_bundle, open_evidence
-    except ImportError:
-        return None
-    try:
-        if not is_bundle(path):
-            return None
-        tree = stack.enter_context(open_evidence(path))
-    except Exception as exc:  # the bundle reader reports bad archives as exceptions with a one-line message
-        message = str(exc)
-        errors.append(message if message.startswith(path) else f"{path}: {message}")
-        return _UNREADABLE
-    notes.extend(getattr(tree, "notes", []) or [])
-    errors.extend(getattr(tree, "errors", []) or [])
-    return tree
-
-
 def iter_log_records(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None = None) -> Iterator[Record]:
     last = 0
     for rec in read_records(item.path, opts, stats):
@@ -127,8 +74,6 @@ def iter_log_records(item: Input, opts: ReadOptions, stats: LogStats, progress: 
 
 def side_of(path: str, head: list[str]) -> str:
     """Which side wrote a log, from the per-record sides of its first lines (the file name breaks ties)."""
-    from diagnostics.logs.reader import side_of_lines
-
     return side_of_lines(path, head)
 
 
@@ -156,8 +101,6 @@ def collect(
     reads the inputs elsewhere (worker processes, a Dask cluster); merging, entity resolution and the sort stay
     here, so every runner gives the facts of the serial loop."""
     if tz is None:
-        from diagnostics.sources.timezones import resolve_tz
-
         tz, tz_name = resolve_tz(None)
     out = Collected(tz_name=tz_name)
     interest = interest_for(rules or ())
@@ -233,7 +176,7 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
             facts = list(log_facts(item, opts, stats, progress, interest))
             record.update(stats.to_dict())
             if stats.side == "agent":
-                host = item.host or _host_of_path(item.path)
+                host = item.host or host_from_path(item.path)
                 if host:
                     record["host"] = host
                     for f in facts:  # an agent writes about its own host
@@ -246,21 +189,15 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
             if stats.records == 0:
                 out.error(f"{record['path']}: no CloudStack log records found ({stats.unparsed} unparsed lines)", record["path"])
         elif item.kind == "host" and item.detail == "guest_console":
-            from diagnostics.host.evidence import console_note
-
             record.update(detail=item.detail, facts=0)
             out.notes.append(console_note(item.path))  # the guest's boot: said, no host evidence is missing
         elif item.kind == "host":
-            from diagnostics.host import facts_from_file
-
             facts, errors = facts_from_file(item.path, host=item.host)
             record.update(detail=item.detail, facts=len(facts))
             out.facts.extend(facts)
             for message in errors:
                 out.error(message, record["path"])
         elif item.kind == "capture":
-            from diagnostics.heartbeat import facts_from_capture
-
             facts, errors = facts_from_capture(item.path, ping_interval=ping_interval, ping_timeout=ping_timeout)
             for f in facts:
                 if item.host and not f.host_name:
@@ -272,8 +209,6 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
         elif item.kind == "probe":
             _collect_probe(out, item, opts, record, ping_interval, ping_timeout, progress, interest)
         elif item.kind in ("api", "api_text"):
-            from diagnostics.api import facts_from_api_file, facts_from_snapshot
-
             facts, errors = (facts_from_snapshot if item.kind == "api" else facts_from_api_file)(item.path)
             record["facts"] = len(facts)
             out.facts.extend(facts)
@@ -289,7 +224,7 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
 def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict, ping_interval: float, ping_timeout: float,
                    progress: Progress | None, interest: Interest | None = None) -> None:
     """A probe host folder: every file in it is evidence of that host; the manifest names the host."""
-    from diagnostics.probe import read_probe_folder
+    from diagnostics.probe import read_probe_folder  # here, not at the top: the probe package loads paramiko (~0.5 s)
 
     folder = read_probe_folder(item.path)
     host = getattr(folder, "host", None) or os.path.basename(item.path.rstrip("/"))
@@ -312,14 +247,6 @@ def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict,
     for message in sub.errors:
         out.error(message)
     record["facts"] = count
-
-
-def _host_of_path(path: str) -> str | None:
-    try:
-        from diagnostics.host.hostname import host_from_path
-    except ImportError:
-        return None
-    return host_from_path(path)
 
 
 _NAME_FROM_HOST_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -347,10 +274,3 @@ def resolve_entities(facts: list[Fact], host_names: dict[int, str]) -> None:
             f.vm = vm_by_uuid[f.vm_uuid]
         if not f.vm and f.logid and len(vms_by_logid.get(f.logid, ())) == 1:
             f.vm = next(iter(vms_by_logid[f.logid]))  # the agent logs the command's logid, not the VM
-
-
-def reports_for(paths: list[str]) -> dict[str, str]:
-    """{"analysis.json": ..., "analysis.md": ...} for bundle creation (see diagnostics.analysis)."""
-    from diagnostics.analysis import reports_for as _reports_for
-
-    return _reports_for(paths)

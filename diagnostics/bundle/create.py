@@ -25,7 +25,7 @@ from diagnostics.bundle.gather import Plan, plan_inputs
 from diagnostics.bundle.manifest import FORMAT, FORMAT_VERSION, Failure, FileEntry, entry_dict
 from diagnostics.bundle.probes import probe_folder_summaries, probe_hosts, run_live_probe
 from diagnostics.bundle.pseudonymize import Pseudonymizer
-from diagnostics.bundle.reports import bundle_reports
+from diagnostics.bundle.reports import Analyse, bundle_reports
 from diagnostics.bundle.sign import SignError, sign_manifest
 from diagnostics.bundle.stage import StageError, learn_names, sha256_of, stage_file
 from diagnostics.bundle.window import rotated_before
@@ -59,6 +59,7 @@ class BundleOptions:
     probe_hosts: list[str] = field(default_factory=list)
     probe_options: Any = None  # diagnostics.probe.ProbeOptions when probe_hosts is set
     reports: bool = True
+    analyse: Analyse | None = None  # the analysis written to reports/ (the CLI passes diagnostics.analysis.reports_for)
     now: datetime | None = None
     sign_key: Path | None = None  # an OpenSSH private key (or its .pub with the key in ssh-agent): sign the manifest
 
@@ -134,7 +135,7 @@ def create_bundle(options: BundleOptions, progress: Progress | None = None) -> B
         if pseudo is not None:
             hosts = sorted({pseudo.path_part(h) for h in hosts})
             _hide_in_place(pseudo, probes, failures)
-        reports = bundle_reports(options.reports, options.redact, tree, top, [e.name for e in entries], pseudo, say)
+        reports = bundle_reports(options.reports, options.analyse, options.redact, tree, top, [e.name for e in entries], pseudo, say)
         for name in reports.get("files", []):
             path = tree / name
             entries.append(FileEntry(name=name, role="report", origin="csdiag analysis", size=path.stat().st_size,

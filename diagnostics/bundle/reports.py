@@ -1,8 +1,9 @@
 """The analysis inside a bundle: run on the staged, already redacted copies.
 
 Why on the copies: the reports then cite `path:line` of bundle members (the line numbers match, redaction keeps
-lines), and they cannot quote a secret that the bundle itself no longer holds. `diagnostics.pipeline.reports_for`
-is optional: when it is missing or fails, the manifest says so instead of the bundle failing.
+lines), and they cannot quote a secret that the bundle itself no longer holds. The analysis is handed in by the
+caller (the CLI passes `diagnostics.analysis.reports_for`), so writing a bundle never imports the read side: when
+none is given or it fails, the manifest says so instead of the bundle failing.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from typing import Any
 from diagnostics.bundle.pseudonymize import Pseudonymizer
 from diagnostics.bundle.redact import redact_text
 
+# input paths -> {"analysis.json": text, "analysis.md": text}: what bundle creation stores under reports/
+Analyse = Callable[[list[str]], dict[str, str]]
+
 
 def bundle_reports(
     enabled: bool,
+    analyse: Analyse | None,
     redact: bool,
     tree: Path,
     top: str,
@@ -28,16 +33,14 @@ def bundle_reports(
     """Write reports/analysis.* under `tree` from the staged members `names`; returns the manifest's `reports`."""
     if not enabled:
         return {"produced": False, "reason": "disabled with --no-reports"}
-    try:
-        from diagnostics.pipeline import reports_for
-    except ImportError as exc:
-        return {"produced": False, "reason": f"diagnostics.pipeline.reports_for is not available ({type(exc).__name__})"}
+    if analyse is None:
+        return {"produced": False, "reason": "no analysis was given to bundle creation (BundleOptions.analyse)"}
     roots = sorted({tree / "/".join(name.split("/")[:2]) for name in names if name.count("/") >= 1})
     if not roots:
         return {"produced": False, "reason": "no input files were collected"}
     say("analysing the collected files")
     try:
-        produced = reports_for([str(r) for r in roots])
+        produced = analyse([str(r) for r in roots])
     except Exception as exc:  # noqa: BLE001 - a failing analysis must not lose the bundle
         return {"produced": False, "reason": f"analysis failed: {type(exc).__name__}: {exc}"}
     names: list[str] = []

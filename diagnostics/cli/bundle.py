@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from diagnostics.analysis import reports_for
 from diagnostics.bounded import parse_number
 from diagnostics.bundle import BundleError, BundleOptions, create_bundle
 from diagnostics.bundle.archive import ArchiveError
@@ -77,12 +78,9 @@ def create(
         return int(ExitCode.UNKNOWN)
     probe_options = None
     if probe:
-        try:
-            from diagnostics.probe import ProbeOptions
-            from diagnostics.probe.options import PASSWORD_ENV
-        except ImportError as exc:
-            warn(f"--probe is not available in this build ({exc})")
-            return int(ExitCode.UNKNOWN)
+        from diagnostics.probe import ProbeOptions  # here, not at the top: the probe package loads paramiko
+        from diagnostics.probe.options import PASSWORD_ENV
+
         probe_options = ProbeOptions(
             user=ssh_user,
             identity=identity.expanduser() if identity else None,
@@ -105,6 +103,7 @@ def create(
         probe_hosts=list(probe),
         probe_options=probe_options,
         reports=not no_reports,
+        analyse=reports_for,
         sign_key=sign.expanduser() if sign else None,
     )
     err = stderr_console()

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from diagnostics.api import facts_from_api_text
 from diagnostics.engine.evaluate import evaluate
 from diagnostics.engine.rule import Example, Rule, RuleSet
+from diagnostics.facts import facts_from_text as log_facts_from_text
+from diagnostics.host import facts_from_text as host_facts_from_text
+from diagnostics.logs.interest import interest_for
 from diagnostics.model import FACT_KINDS, Fact, Finding
 
 
@@ -32,25 +36,14 @@ class ExampleInputError(Exception):
 
 def _log_facts(text: str, path: str, rule: Rule) -> list[Fact]:
     """The example's log read as `analyze` reads it with this rule loaded (its literals pick log_record facts)."""
-    from diagnostics.facts import facts_from_text
-    from diagnostics.logs.interest import interest_for
-
-    return list(facts_from_text(text, path=path, interest=interest_for([rule])))
+    return list(log_facts_from_text(text, path=path, interest=interest_for([rule])))
 
 
 def _host_facts(text: str, path: str, host: str, kind: str) -> list[Fact]:
-    try:
-        from diagnostics.host import facts_from_text  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise ExampleInputError(f"host evidence parser unavailable: {exc}") from None
-    return list(facts_from_text(text, path=path, host=host, kind=kind))
+    return list(host_facts_from_text(text, path=path, host=host, kind=kind))
 
 
 def _api_facts(text: str, path: str) -> list[Fact]:
-    try:
-        from diagnostics.api import facts_from_api_text  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise ExampleInputError(f"API answer parser unavailable: {exc}") from None
     return list(facts_from_api_text(text, path=path))
 
 

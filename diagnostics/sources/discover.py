@@ -11,7 +11,10 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from diagnostics.api import is_snapshot_folder, looks_like_api_text
+from diagnostics.catalogue import load_catalogue
 from diagnostics.host.detect import detect_kind
+from diagnostics.host.hostname import host_from_path
 from diagnostics.logs.paste import Material, scan_material
 from diagnostics.sources.files import SNIFF_BYTES, SourceError, looks_binary, sniff, special_kind
 
@@ -42,8 +45,6 @@ class Discovery:
 def _quotes_cloudstack(lines: list[str]) -> bool:
     """Text that quotes a CloudStack failure or benign message without its log header (a ticket, a mail, prose):
     the message catalogue knows the words, so it is log input, not an unknown format."""
-    from diagnostics.catalogue import load_catalogue
-
     catalogue = load_catalogue()
     for line in lines[:400]:
         if len(line) >= 12:
@@ -88,8 +89,6 @@ def _classify(head: bytes) -> tuple[str, str | None]:
     kind = detect_kind(text)
     if kind:
         return "host", kind
-    from diagnostics.api import looks_like_api_text
-
     if looks_like_api_text(text):
         return "api_text", "CloudStack API answers (JSON or cmk output)"
     # "unknown" only when nothing is a log record, a trace or known host output: a header-less stack trace, a
@@ -104,20 +103,12 @@ def _special_dir(path: str) -> str | None:
     manifest = os.path.join(path, "manifest.json")
     if not os.path.isfile(manifest):
         return None
-    try:
-        from diagnostics.api import is_snapshot_folder
+    if is_snapshot_folder(path):
+        return "api"
+    from diagnostics.probe import read_probe_folder  # here, not at the top: the probe package loads paramiko
 
-        if is_snapshot_folder(path):
-            return "api"
-    except ImportError:
-        pass
-    try:
-        from diagnostics.probe import read_probe_folder
-
-        if read_probe_folder(path) is not None:
-            return "probe"
-    except ImportError:
-        pass
+    if read_probe_folder(path) is not None:
+        return "probe"
     return None
 
 
@@ -199,18 +190,6 @@ def _add_file(found: Discovery, path: str, explicit: bool, host: str | None = No
             found.errors.append(f"{path}: unknown format ({detail})")
         found.inputs.append(Input(path, "skipped", detail=detail))
         return
-    if kind == "host" and host is None:
-        try:
-            from diagnostics.host.hostname import host_from_path
-
-            host = host_from_path(path)
-        except ImportError:
-            host = None
-    if kind == "capture" and host is None:
-        try:
-            from diagnostics.host.hostname import host_from_path
-
-            host = host_from_path(path)
-        except ImportError:
-            pass
+    if kind in ("host", "capture") and host is None:
+        host = host_from_path(path)
     found.inputs.append(Input(path, kind, host=host, detail=detail, head=lines))

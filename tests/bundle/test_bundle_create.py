@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from bundle_inputs import MGMT_LOG, SECRETS
 
+from diagnostics.analysis import reports_for
 from diagnostics.bundle import BundleError, BundleOptions, create_bundle
 from diagnostics.bundle.redact import MARK
 
@@ -267,12 +268,9 @@ def test_the_checksum_file_beside_the_bundle_matches(tmp_path: Path, incident: P
     assert name == "case-123.tar.gz" and digest == hashlib.sha256(out.read_bytes()).hexdigest()
 
 
-def test_reports_are_bundled_when_the_analysis_is_available(tmp_path: Path, incident: Path) -> None:
-    pipeline = pytest.importorskip("diagnostics.pipeline")
-    if not hasattr(pipeline, "reports_for"):
-        pytest.skip("diagnostics.pipeline.reports_for is not available yet (lead's part)")
+def test_reports_are_bundled_when_the_analysis_is_given(tmp_path: Path, incident: Path) -> None:
     out = tmp_path / "case.tar.gz"
-    result = create_bundle(BundleOptions(out=out, paths=[str(incident)], now=CREATED))
+    result = create_bundle(BundleOptions(out=out, paths=[str(incident)], now=CREATED, analyse=reports_for))
     members = _members(out)
     assert result.manifest["reports"]["produced"] is True
     assert {"reports/analysis.json", "reports/analysis.md"} <= set(members)
@@ -280,6 +278,24 @@ def test_reports_are_bundled_when_the_analysis_is_available(tmp_path: Path, inci
     assert str(tmp_path) not in report  # paths point into the bundle, not at the staging folder
     assert not [s for s in SECRETS if s in report]
     json.loads(members["reports/analysis.json"])
+
+
+def test_no_analysis_given_is_said_in_the_manifest_not_hidden(tmp_path: Path, incident: Path) -> None:
+    out = tmp_path / "case.tar.gz"
+    result = create_bundle(BundleOptions(out=out, paths=[str(incident / "agent")], now=CREATED))
+    assert result.manifest["reports"]["produced"] is False
+    assert "no analysis was given" in result.manifest["reports"]["reason"]
+    assert not any(n.startswith("reports/") for n in _members(out))
+
+
+def test_a_failing_analysis_is_named_in_the_manifest_and_the_bundle_is_still_written(tmp_path: Path, incident: Path) -> None:
+    def broken(paths: list[str]) -> dict[str, str]:
+        raise RuntimeError("rules folder vanished")
+
+    out = tmp_path / "case.tar.gz"
+    result = create_bundle(BundleOptions(out=out, paths=[str(incident / "agent")], now=CREATED, analyse=broken))
+    assert result.manifest["reports"] == {"produced": False, "reason": "analysis failed: RuntimeError: rules folder vanished"}
+    assert out.exists()
 
 
 def test_missing_analysis_is_recorded_in_the_manifest(tmp_path: Path, incident: Path) -> None:
