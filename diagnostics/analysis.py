@@ -116,7 +116,7 @@ def analyze_paths(
         before = len(collected.facts)
         collected.facts = scope.apply(collected.facts)
         collected.notes.append(f"scope {_describe(scope)}: {len(collected.facts)} of {before} facts kept")
-    findings = evaluate(ruleset, collected.facts)
+    findings = evaluate(ruleset, collected.facts, collected.identities)
     incidents = build_incidents(collected, findings)
     doc = build_document(findings, collected.inputs, collected.errors, collected.notes + notes, tz_name,
                          rule_errors=list(ruleset.errors), incidents=incidents, facts_count=len(collected.facts))

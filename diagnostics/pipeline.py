@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from diagnostics.logs.interest import Interest, interest_for
 from diagnostics.logs.reader import LogStats, ReadOptions, read_records, side_of_lines
 from diagnostics.logs.stream import stream_facts
 from diagnostics.model import Fact, Record
+from diagnostics.model.identity import Identities
 from diagnostics.sources.bundles import opened_inputs
 from diagnostics.sources.discover import Input, discover
 from diagnostics.sources.files import SourceError, display_name
@@ -39,7 +39,7 @@ class Collected:
     errors: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tz_name: str = "UTC"
-    host_names: dict[int, str] = field(default_factory=dict)
+    identities: Identities | None = None  # who is who across all inputs, learnt by `collect` after merging
 
     @property
     def incomplete(self) -> bool:
@@ -123,7 +123,9 @@ def collect(
                 out.inputs.extend(part.inputs)
                 out.errors.extend(part.errors)
                 out.notes.extend(part.notes)
-    resolve_entities(out.facts, out.host_names)
+    out.identities = Identities.learn(out.facts)
+    out.identities.fill(out.facts)
+    out.notes.extend(f"identity evidence in conflict: {line}" for line in out.identities.conflicts)
     out.facts.sort(key=lambda f: (fact_time_key(f, tz), f.path, f.line))
     return out
 
@@ -247,30 +249,3 @@ def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict,
     for message in sub.errors:
         out.error(message)
     record["facts"] = count
-
-
-_NAME_FROM_HOST_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def resolve_entities(facts: list[Fact], host_names: dict[int, str]) -> None:
-    """Fill host names from ids and ids from names, VM names from UUIDs, wherever any line named both."""
-    ids_by_name: dict[str, int] = {}
-    vm_by_uuid: dict[str, str] = {}
-    vms_by_logid: dict[str, set[str]] = {}
-    for f in facts:
-        if f.vm and f.logid:
-            vms_by_logid.setdefault(f.logid, set()).add(f.vm)
-        if f.host_id is not None and f.host_name and _NAME_FROM_HOST_RE.match(f.host_name):
-            host_names.setdefault(f.host_id, f.host_name)
-            ids_by_name.setdefault(f.host_name, f.host_id)
-        if f.vm and f.vm_uuid and "..." not in f.vm_uuid:
-            vm_by_uuid.setdefault(f.vm_uuid, f.vm)
-    for f in facts:
-        if f.host_id is not None and not f.host_name and f.host_id in host_names:
-            f.host_name = host_names[f.host_id]
-        elif f.host_name and f.host_id is None and f.host_name in ids_by_name:
-            f.host_id = ids_by_name[f.host_name]
-        if f.vm_uuid and not f.vm and f.vm_uuid in vm_by_uuid:
-            f.vm = vm_by_uuid[f.vm_uuid]
-        if not f.vm and f.logid and len(vms_by_logid.get(f.logid, ())) == 1:
-            f.vm = next(iter(vms_by_logid[f.logid]))  # the agent logs the command's logid, not the VM

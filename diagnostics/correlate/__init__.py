@@ -13,6 +13,7 @@ from diagnostics.correlate.operations import find_operations, group_sessions
 from diagnostics.correlate.skew import estimate_skew
 from diagnostics.correlate.workflow import build_steps
 from diagnostics.model import Finding
+from diagnostics.model.identity import Identities
 
 _OPERATION_NAMES = {"scale": "scaleVirtualMachine (live scale)", "change_offering": "change offering",
                     "start": "start", "stop": "stop"}
@@ -21,14 +22,15 @@ _OPERATION_NAMES = {"scale": "scaleVirtualMachine (live scale)", "change_offerin
 def build_incidents(collected, findings: list[Finding]) -> list[dict]:
     """The `incidents` array of the csdiag/v1 document (finding ids are F1.. in `findings` order)."""
     ids = {id(f): f"F{i}" for i, f in enumerate(findings, start=1)}
-    ops = find_operations(collected.facts)
+    who = getattr(collected, "identities", None) or Identities.learn(collected.facts)
+    ops = find_operations(collected.facts, who)
     skew = estimate_skew(collected)
     agent_hosts = _hosts_with_agent_logs(collected)
     hosts_with_memory = {f.host_name for f in collected.facts if f.kind == "host_memory" and f.host_name}
     index = _FindingIndex(findings)
     records_read = any(f.kind == "log_record" for f in collected.facts)
     incidents: list[dict] = []
-    for session in group_sessions(ops):
+    for session in group_sessions(ops, who):
         kinds = [op.kind for op in session]
         steps = build_steps(session)
         failed = [s for s in steps if s.status == "failed"]
@@ -38,10 +40,10 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
         jobs = set().union(*(op.jobs for op in session))
         logids = set().union(*(op.logids for op in session))
         facts = [f for op in session for f in op.facts]
-        hosts = {f.host_name for f in facts if f.host_name} | {f.host_id for f in facts if f.host_id is not None}
+        hosts = _host_aliases(who, facts)
         first = min((op.first for op in session if op.first), default=None)
         last = max((op.last for op in session if op.last), default=None)
-        vm_keys = {k for op in session for k in (op.vm, op.vm_uuid) if k}
+        vm_keys = _vm_aliases(who, session)
         mine = rank([f for f in index.candidates(vm_keys, jobs, logids, hosts) if related(f, vm_keys, jobs, logids, hosts, first, last)])
         causes = [f for f in mine if not f.benign and not f.symptom_of and not f.fallback]
         root = causes[0] if causes and (failed or causes[0].severity != "info") else None
@@ -133,6 +135,31 @@ class _FindingIndex:
             for f in self.by_key.get(key, ()):
                 seen[id(f)] = f
         return sorted(seen.values(), key=lambda f: self.order[id(f)])
+
+
+def _host_aliases(who: Identities, facts: list) -> set:
+    """Every way the incident's hosts are named (id, name as written and lower-cased, UUID, IP): a finding that
+    names one of them by any of these belongs to the incident."""
+    out: set = {f.host_name for f in facts if f.host_name} | {f.host_id for f in facts if f.host_id is not None}
+    seen: set[int] = set()
+    for f in facts:
+        if f.host_id is None and not f.host_name:
+            continue
+        host = who.host(f)
+        if host is not None and host.token not in seen:
+            seen.add(host.token)
+            out |= host.aliases()
+    return out
+
+
+def _vm_aliases(who: Identities, session: list) -> set[str]:
+    """The instance name and UUID of the incident's VM, however each operation named it."""
+    out = {k for op in session for k in (op.vm, op.vm_uuid) if k}
+    for op in session:
+        vm = who.vm_named(op.vm_uuid or op.vm) if (op.vm or op.vm_uuid) else None
+        if vm is not None:
+            out |= {k for k in (vm.instance, vm.uuid) if k}
+    return out
 
 
 def _step_for(root: Finding, kinds: list[str]) -> str:

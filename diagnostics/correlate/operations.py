@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from diagnostics.model import Fact
+from diagnostics.model.identity import Identities
 
 CHANGE_COMMANDS = {"scalevirtualmachine": "scale", "changeserviceforvirtualmachine": "change_offering",
                    "upgradevirtualmachine": "change_offering", "scalesystemvm": "scale", "upgradesystemvm": "change_offering"}
@@ -51,8 +52,11 @@ class Operation:
                 self.last = fact.ts
 
 
-def find_operations(facts: list[Fact]) -> list[Operation]:
-    """Operations keyed by their API job (or API call when no job was logged), with their facts attached."""
+def find_operations(facts: list[Fact], ids: Identities | None = None) -> list[Operation]:
+    """Operations keyed by their API job (or API call when no job was logged), with their facts attached; `ids`
+    (learnt from `facts` when not given) names each operation's VM however its lines named it."""
+    if ids is None:
+        ids = Identities.learn(facts)
     by_job: dict[int, Operation] = {}
     by_logid: dict[str, Operation] = {}
     ops: list[Operation] = []
@@ -108,12 +112,11 @@ def find_operations(facts: list[Fact]) -> list[Operation]:
                 op.vm = f.vm
             if op.vm_uuid is None and f.vm_uuid:
                 op.vm_uuid = f.vm_uuid
-    uuid_to_name = {f.vm_uuid: f.vm for f in facts if f.vm and f.vm_uuid}
-    uuid_to_name.update({op.vm_uuid: op.vm for op in ops if op.vm and op.vm_uuid})
     for op in ops:
-        if op.vm is None and op.vm_uuid in uuid_to_name:
-            op.vm = uuid_to_name[op.vm_uuid]
-    ops = _join_calls_to_jobs(ops)
+        if op.vm is None and op.vm_uuid:
+            vm = ids.vm_named(op.vm_uuid)
+            op.vm = vm.name if vm is not None else None
+    ops = _join_calls_to_jobs(ops, ids)
     # 5. a scale refusal with no API line (a pasted excerpt) is still an operation
     if not ops:
         orphans = [f for f in facts if f.kind == "scale_error"]
@@ -160,7 +163,7 @@ def _adopt_unannounced_jobs(facts: list[Fact], ops: list[Operation], by_job: dic
                 break
 
 
-def _join_calls_to_jobs(ops: list[Operation]) -> list[Operation]:
+def _join_calls_to_jobs(ops: list[Operation], ids: Identities) -> list[Operation]:
     """An API call whose job was not tied to it by logid (the call names the VM by UUID, the job by instance name,
     and no line holds both) is still one operation: a call with no job and the next job of the same kind with no
     call, starting within JOIN_WINDOW after it, are merged. Without this one operation shows as two incidents."""
@@ -175,9 +178,7 @@ def _join_calls_to_jobs(ops: list[Operation]) -> list[Operation]:
                 continue
             if not (call.first <= job.first <= call.first + JOIN_WINDOW):
                 continue
-            if call.vm and job.vm and call.vm != job.vm:
-                continue
-            if call.vm_uuid and job.vm_uuid and call.vm_uuid != job.vm_uuid:
+            if _different_vms(ids, call, job):
                 continue
             for f in call.facts:
                 job.add(f)
@@ -190,13 +191,22 @@ def _join_calls_to_jobs(ops: list[Operation]) -> list[Operation]:
     return [op for op in ops if -1 not in op.jobs]
 
 
-def group_sessions(ops: list[Operation]) -> list[list[Operation]]:
-    """Operations of one VM within SESSION of each other form one incident, in time order."""
+def _different_vms(ids: Identities, a: Operation, b: Operation) -> bool:
+    """Whether two operations are known to concern two VMs (by the resolver, else by their raw names)."""
+    same = ids.same_vm((a.vm, a.vm_uuid), (b.vm, b.vm_uuid))
+    if same is not None:
+        return not same
+    return bool((a.vm and b.vm and a.vm != b.vm) or (a.vm_uuid and b.vm_uuid and a.vm_uuid != b.vm_uuid))
+
+
+def group_sessions(ops: list[Operation], ids: Identities | None = None) -> list[list[Operation]]:
+    """Operations of one VM within SESSION of each other form one incident, in time order (one VM however each
+    operation named it: an API call by UUID, a job by instance name)."""
     ordered = sorted(ops, key=lambda o: (o.first is None, o.first.timestamp() if o.first else 0.0))
     sessions: list[list[Operation]] = []
-    open_by_vm: dict[str, list[Operation]] = {}
+    open_by_vm: dict[object, list[Operation]] = {}
     for op in ordered:
-        key = op.vm or op.vm_uuid
+        key = ids.vm_token(op.vm, op.vm_uuid) if ids is not None else (op.vm or op.vm_uuid)
         current = open_by_vm.get(key) if key else None
         if current is not None and op.first and current[-1].last and op.first - current[-1].last <= SESSION:
             current.append(op)

@@ -24,6 +24,7 @@ from diagnostics.engine.language import And, Compiled, Condition, Node, compile_
 from diagnostics.engine.rule import Rule, RuleSet
 from diagnostics.engine.template import render
 from diagnostics.model import CATEGORIES, SEVERITIES, Evidence, Fact, Finding
+from diagnostics.model.identity import Identities
 
 MAX_BOUND_CANDIDATES = 64  # per bound kind and anchor, nearest in time first
 MAX_EVIDENCE = 40  # evidence lines kept per finding (the count says how many matched)
@@ -32,51 +33,57 @@ MAX_EVIDENCE = 40  # evidence lines kept per finding (the count says how many ma
 # ---------------------------------------------------------------- identities and keys
 
 
-@dataclass(slots=True)
 class Aliases:
-    """host id <-> host name and VM name <-> uuid, learnt from any fact that carries both."""
+    """The engine's view of the one identity resolver (diagnostics.model.identity): a fact's host as (id, lower-case
+    name) and its VM name, completed from what other facts said about the same host or VM."""
 
-    host_name_by_id: dict[int, str] = field(default_factory=dict)
-    host_id_by_name: dict[str, int] = field(default_factory=dict)
-    vm_by_uuid: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: Identities) -> None:
+        self.ids = ids
 
     @classmethod
     def learn(cls, facts: Iterable[Fact]) -> "Aliases":
-        aliases = cls()
-        for fact in facts:
-            if fact.host_id is not None and fact.host_name:
-                aliases.host_name_by_id.setdefault(fact.host_id, fact.host_name.lower())
-                aliases.host_id_by_name.setdefault(fact.host_name.lower(), fact.host_id)
-            if fact.vm and fact.vm_uuid:
-                aliases.vm_by_uuid.setdefault(fact.vm_uuid, fact.vm)
-        return aliases
+        return cls(Identities.learn(facts))
 
     def host(self, fact: Fact) -> tuple[int | None, str | None]:
         host_id, name = fact.host_id, fact.host_name.lower() if fact.host_name else None
-        if host_id is None and name is not None:
-            host_id = self.host_id_by_name.get(name)
-        if name is None and host_id is not None:
-            name = self.host_name_by_id.get(host_id)
+        if host_id is None or name is None:
+            entity = self.ids.host(fact)
+            if entity is not None:
+                host_id = entity.id if host_id is None else host_id
+                name = entity.name.lower() if name is None and entity.name else name
         return host_id, name
 
     def vm(self, fact: Fact) -> str | None:
-        return fact.vm or (self.vm_by_uuid.get(fact.vm_uuid) if fact.vm_uuid else None)
+        if fact.vm or not fact.vm_uuid:
+            return fact.vm
+        entity = self.ids.vm(fact)
+        return entity.name if entity is not None else None
 
 
 def join_keys(fact: Fact, keys: tuple[str, ...], aliases: Aliases) -> list[tuple[str, Any]]:
+    """The keys a fact joins others by: one per host and VM it names (however named), its jobs and logid. A host or
+    VM the resolver cannot pin down (no names, or only a name several share) joins by its raw names."""
     out: list[tuple[str, Any]] = []
-    if "host" in keys:
-        host_id, name = aliases.host(fact)
-        if host_id is not None:
-            out.append(("host_id", host_id))
-        if name:
-            out.append(("host_name", name))
-    if "vm" in keys:
-        vm = aliases.vm(fact)
-        if vm:
-            out.append(("vm", vm))
-        if fact.vm_uuid:
-            out.append(("vm_uuid", fact.vm_uuid))
+    if "host" in keys and (fact.host_id is not None or fact.host_name):
+        host = aliases.ids.host(fact)
+        if host is not None:
+            out.append(("host", host.token))
+        else:
+            if fact.host_id is not None:
+                out.append(("host_id", fact.host_id))
+            if fact.host_name:
+                out.append(("host_name", fact.host_name.lower()))
+    if "vm" in keys and (fact.vm or fact.vm_uuid):
+        vm = aliases.ids.vm(fact)
+        if vm is not None:
+            out.append(("vm", vm.token))
+        else:
+            if fact.vm:
+                out.append(("vm_name", fact.vm))
+            if fact.vm_uuid:
+                out.append(("vm_uuid", fact.vm_uuid))
     if "job" in keys:
         for job in {fact.job, fact.work_job} - {None}:
             out.append(("job", job))
@@ -399,15 +406,16 @@ def facts_by_kind(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
     return by_kind
 
 
-def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact]) -> list[Finding]:
+def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact], identities: Identities | None = None) -> list[Finding]:
     """Run every rule over the facts; findings are grouped per rule and entities; causes first, then symptoms.
+    `identities`: who is who, when the caller learnt it already (the pipeline does); else learnt from `facts`.
 
     A rule that fails at run time is skipped and, when a RuleSet is given, reported in `ruleset.errors`.
     """
     rules = ruleset.rules if isinstance(ruleset, RuleSet) else list(ruleset)
     rules = sorted(rules, key=lambda r: r.fallback)  # specific rules first: fallback rules skip what they explain
     by_kind = facts_by_kind(facts)
-    aliases = Aliases.learn(facts)
+    aliases = Aliases(identities) if identities is not None else Aliases.learn(facts)
     results: list[tuple[Finding, _Group]] = []
     explained: set[tuple[str, int]] = set()  # path:line of every fact a specific rule's match used
     for rule in rules:
