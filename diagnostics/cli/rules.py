@@ -7,7 +7,8 @@ from typing import List, Optional
 import typer
 
 from diagnostics.cli.common import ExitCode, stdout_console, warn
-from diagnostics.engine import Rule, RuleSet, load_rules, run_examples
+from diagnostics.engine import Rule, RuleSet, load_rules
+from diagnostics.engine.examples import run_examples
 from diagnostics.engine.units import human_duration
 
 rules_app = typer.Typer(name="rules", help="List, show and test the diagnosis rules.", no_args_is_help=True)

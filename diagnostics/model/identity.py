@@ -143,12 +143,14 @@ class _Book:
                 self.labels[target].append(label)
             self.by_label.setdefault(label, target)
 
-    def resolve(self, strong: Iterable[tuple[str, object]], labels: Iterable[str]) -> int | None:
-        """The entity of the first strong key known, else of the labels when they agree on one."""
+    def resolve(self, strong: list[tuple[str, object]], labels: Iterable[str]) -> int | None:
+        """The entity of the first strong key known, else of the labels when they agree on one; never an entity
+        that the other strong keys contradict (evidence that was kept apart names no entity)."""
         for key in strong:
             owner = self.by_strong.get(key)
             if owner is not None:
-                return self.find(owner)
+                owner = self.find(owner)
+                return None if _clash(dict(strong), self.strong[owner]) else owner
         found = None
         for label in labels:
             owner = self.by_label.get(label)
@@ -269,7 +271,7 @@ class Identities:
         key = (fact.host_id, fact.host_name, getattr(fact, "host_uuid", None), getattr(fact, "ip_address", None), fact.kind == "api_host")
         if key not in self._host_cache:
             strong, labels = _host_keys(fact)
-            token = self._hosts.resolve(strong.items(), labels)
+            token = self._hosts.resolve(list(strong.items()), labels)
             self._host_cache[key] = None if token is None else self._host_entity(token)
         return self._host_cache[key]
 

@@ -178,7 +178,7 @@ def test_load_rule_file_reads_one_file(tmp_path: Path) -> None:
 
 
 def test_examples_can_carry_api_answers_read_by_the_api_parser(rules_dir) -> None:
-    from diagnostics.engine import run_examples
+    from diagnostics.engine.examples import run_examples
 
     rules_dir("api.toml", RULE_HEAD.format(id="test.api") + '''condition = "api_host.memory_allocated > 512"
 message = "{host} has {api_host.memory_allocated} allocated"

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from diagnostics.engine import evaluate, load_rules, run_example
+from diagnostics.engine import evaluate, load_rules
+from diagnostics.engine.examples import run_example
 from diagnostics.engine.examples import example_facts
 from diagnostics.model import CORE_CATEGORIES
 

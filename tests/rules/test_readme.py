@@ -6,7 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from diagnostics.engine import run_example
+from diagnostics.engine.examples import run_example
 from diagnostics.engine.loader import build_rule
 
 README = Path(__file__).resolve().parents[2] / "rules" / "README.md"
