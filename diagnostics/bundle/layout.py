@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from diagnostics.bundle.redact import is_secret_file as leave_out
+
 # (role, pattern over the POSIX relative path); first match wins.
 _ROLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (role, re.compile(pattern))
@@ -58,6 +60,4 @@ def is_secret_file(relpath: str) -> bool:
 
     The patterns are data: [files] leave_out in redaction.toml (sos `add_forbidden_path` as the model).
     """
-    from diagnostics.bundle.redact import is_secret_file as leave_out
-
     return leave_out(relpath)

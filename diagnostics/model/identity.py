@@ -221,6 +221,21 @@ def _vm_keys(fact: Fact) -> tuple[dict[str, object], list[str]]:
     return strong, labels
 
 
+def _host_cache_key(fact: Fact) -> tuple:
+    """Everything `_host_keys` reads of a fact."""
+    if fact.kind == "api_host":
+        return (fact.host_id, fact.host_name, getattr(fact, "host_uuid", None), getattr(fact, "ip_address", None))
+    return (fact.host_id, fact.host_name, getattr(fact, "host_uuid", None))
+
+
+def _vm_cache_key(fact: Fact) -> tuple:
+    """Everything `_vm_keys` reads of a fact."""
+    if fact.kind == "api_vm":
+        return (fact.vm, fact.vm_uuid, getattr(fact, "instance_name", None), getattr(fact, "name", None),
+                getattr(fact, "display_name", None))
+    return (fact.vm, fact.vm_uuid)
+
+
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -237,6 +252,8 @@ class Identities:
         self._hosts = _Book("host")
         self._vms = _Book("VM")
         self._written: dict[str, str] = {}  # a host name as first written, by its lower-case label
+        self._host_seen: set[tuple] = set()
+        self._vm_seen: set[tuple] = set()
         self._host_cache: dict[tuple, HostEntity | None] = {}
         self._vm_cache: dict[tuple, VmEntity | None] = {}
 
@@ -248,17 +265,23 @@ class Identities:
         return ids
 
     def observe(self, fact: Fact) -> None:
-        where = f"{fact.path}:{fact.line}" if fact.path else fact.kind
-        strong, labels = _host_keys(fact)
-        if strong or labels:
-            self._hosts.observe(strong, labels, where)
-            if fact.host_name and labels and labels[0] == fact.host_name.lower():
-                self._written.setdefault(labels[0], fact.host_name)
-        strong, labels = _vm_keys(fact)
-        if strong or labels:
-            self._vms.observe(strong, labels, where)
-        self._host_cache.clear()
-        self._vm_cache.clear()
+        """Learn the names `fact` gives one host and one VM together (the same names seen again teach nothing)."""
+        host_key = _host_cache_key(fact)
+        if host_key not in self._host_seen:
+            self._host_seen.add(host_key)
+            strong, labels = _host_keys(fact)
+            if strong or labels:
+                self._hosts.observe(strong, labels, f"{fact.path}:{fact.line}" if fact.path else fact.kind)
+                if fact.host_name and labels and labels[0] == fact.host_name.lower():
+                    self._written.setdefault(labels[0], fact.host_name)
+                self._host_cache.clear()
+        vm_key = _vm_cache_key(fact)
+        if vm_key not in self._vm_seen:
+            self._vm_seen.add(vm_key)
+            strong, labels = _vm_keys(fact)
+            if strong or labels:
+                self._vms.observe(strong, labels, f"{fact.path}:{fact.line}" if fact.path else fact.kind)
+                self._vm_cache.clear()
 
     @property
     def conflicts(self) -> list[str]:
@@ -268,7 +291,7 @@ class Identities:
     # ------------------------------------------------------------ asking
 
     def host(self, fact: Fact) -> HostEntity | None:
-        key = (fact.host_id, fact.host_name, getattr(fact, "host_uuid", None), getattr(fact, "ip_address", None), fact.kind == "api_host")
+        key = _host_cache_key(fact)
         if key not in self._host_cache:
             strong, labels = _host_keys(fact)
             token = self._hosts.resolve(list(strong.items()), labels)
@@ -276,9 +299,7 @@ class Identities:
         return self._host_cache[key]
 
     def vm(self, fact: Fact) -> VmEntity | None:
-        api = fact.kind == "api_vm"
-        key = (fact.vm, fact.vm_uuid, getattr(fact, "instance_name", None) if api else None,
-               getattr(fact, "name", None) if api else None, getattr(fact, "display_name", None) if api else None)
+        key = _vm_cache_key(fact)
         if key not in self._vm_cache:
             strong, labels = _vm_keys(fact)
             # the UUID first: it is the fact's own statement of which VM; the instance name may be a paste's guess
@@ -327,7 +348,8 @@ class Identities:
     def _vm_of(self, vm: str | None, uuid: str | None) -> VmEntity | None:
         if not vm and not uuid:
             return None
-        return self.vm(Fact(vm=vm, vm_uuid=uuid))
+        cached = self._vm_cache.get((vm, uuid), False)  # the key `vm()` caches a fact of these two names under
+        return self.vm(Fact(vm=vm, vm_uuid=uuid)) if cached is False else cached
 
     def _host_entity(self, token: int) -> HostEntity:
         book = self._hosts
@@ -347,10 +369,16 @@ class Identities:
     def fill(self, facts: list[Fact]) -> None:
         """Complete each fact's host id/name and VM name from what other facts said about the same entity; the agent
         logs a command's logid, not its VM, so a logid that only ever names one VM gives that VM too."""
-        vms_by_logid: dict[str, set] = {}
+        vms_by_logid: dict[str, dict[object, str]] = {}
         for f in facts:
             if f.vm and f.logid:
-                vms_by_logid.setdefault(f.logid, set()).add((f.vm, self.vm_token(f.vm, f.vm_uuid)))
+                vms_by_logid.setdefault(f.logid, {}).setdefault(self.vm_token(f.vm, f.vm_uuid), f.vm)
+        vm_of_logid = {}
+        for logid, vms in vms_by_logid.items():
+            if len(vms) == 1:
+                ((token, name),) = vms.items()
+                entity = self._vms_entity_of(token)
+                vm_of_logid[logid] = entity.name if entity is not None and entity.name else name
         for f in facts:
             if (f.host_id is None) != (not f.host_name):  # one of the two is known
                 host = self.host(f)
@@ -363,12 +391,8 @@ class Identities:
                 vm = self.vm(f)
                 if vm is not None and vm.name:
                     f.vm = vm.name
-            if not f.vm and f.logid:
-                seen = vms_by_logid.get(f.logid, ())
-                if len({token for _, token in seen}) == 1:
-                    name, token = next(iter(seen))
-                    entity = self._vms_entity_of(token)
-                    f.vm = entity.name if entity is not None and entity.name else name
+            if not f.vm and f.logid and f.logid in vm_of_logid:
+                f.vm = vm_of_logid[f.logid]
 
     def _vms_entity_of(self, token: object) -> VmEntity | None:
         if isinstance(token, tuple) and token[0] == "vm":

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
 
 from diagnostics.api import facts_from_api_text
 from diagnostics.correlate.operations import Operation, group_sessions
@@ -18,6 +21,16 @@ from diagnostics.host import facts_from_text as host_facts
 from diagnostics.model import FACT_KINDS
 from diagnostics.model.identity import Identities
 from tests.engine.conftest import rule_text
+
+
+@pytest.fixture
+def rules_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write rule files into a fresh folder that stands in for the built-in rules/ folder."""
+    root = tmp_path / "rules"
+    root.mkdir()
+    monkeypatch.setenv("CSDIAG_RULES_DIR", str(root))
+    return lambda name, text: (root / name).write_text(text, encoding="utf-8")
+
 
 UUID = "6fa0d9d6-f21a-4d9d-bc59-e01636a1a137"
 HOST_UUID = "64fdfb26-32fa-46be-8de6-2419e2da40d7"
