@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from diagnostics import parallel
 from diagnostics.correlate import build_incidents
 from diagnostics.engine import builtin_rules_dir, evaluate, load_rules
-from diagnostics.parallel import runner_for
+from diagnostics.model.identity import Identities
 from diagnostics.pipeline import Collected, Progress, collect
 from diagnostics.report.document import build_document, redact_document
 from diagnostics.report.markdown_report import render_markdown
@@ -41,14 +42,22 @@ class Scope:
     def active(self) -> bool:
         return any(v is not None for v in (self.since, self.until, self.vm, self.host))
 
-    def apply(self, facts: list) -> list:
+    def apply(self, facts: list, identities: Identities | None = None) -> list:
+        """The facts in scope. The VM and host are found by the identity resolver (learnt from `facts` when not
+        given): `--vm` may be its instance name, UUID, id or a display name only it has; `--host` its name, id,
+        UUID or IP."""
+        who = identities if identities is not None else Identities.learn(facts)
         kept = [f for f in facts if self._in_window(f)]
         if self.vm:
-            kept = _with_their_jobs(kept, lambda f: self.vm in (f.vm, f.vm_uuid))
+            vm = who.vm_named(self.vm)
+            names = {self.vm} | ({vm.instance, vm.uuid} - {None} if vm is not None else set())
+            kept = _with_their_jobs(kept, lambda f: f.vm in names or f.vm_uuid in names
+                                    or (vm is not None and (f.vm or f.vm_uuid) is not None and who.vm(f) == vm))
         if self.host:
-            ids = {f.host_id for f in facts if f.host_name == self.host and f.host_id is not None}
+            host = who.host_named(self.host)
             kept = _with_their_jobs(kept, lambda f: f.host_name == self.host or str(f.host_id) == self.host
-                                    or (f.host_id is not None and f.host_id in ids))
+                                    or (host is not None and (f.host_id is not None or bool(f.host_name))
+                                        and who.host(f) == host))
         return kept
 
     def _in_window(self, f) -> bool:
@@ -111,10 +120,10 @@ def analyze_paths(
             notes.append(f"rules ignored as configured: {', '.join(dropped)}")
     collected = collect(list(paths), tz=tz, tz_name=tz_name, paste=paste, host_evidence=host_evidence,
                         ping_interval=ping_interval, ping_timeout=ping_timeout, progress=progress, rules=ruleset.rules,
-                        runner=runner_for(jobs, dask_scheduler))
+                        runner=parallel.runner_for(jobs, dask_scheduler))
     if scope is not None and scope.active:
         before = len(collected.facts)
-        collected.facts = scope.apply(collected.facts)
+        collected.facts = scope.apply(collected.facts, collected.identities)
         collected.notes.append(f"scope {_describe(scope)}: {len(collected.facts)} of {before} facts kept")
     findings = evaluate(ruleset, collected.facts, collected.identities)
     incidents = build_incidents(collected, findings)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from diagnostics.analysis import Scope
 from diagnostics.api import facts_from_api_text
 from diagnostics.correlate.operations import Operation, group_sessions
 from diagnostics.engine import evaluate, load_rules
@@ -40,9 +41,9 @@ MGMT = """\
 """
 
 
-def _api_vm(uuid: str, instance: str, display: str, host: str = "kvm01") -> dict:
+def _api_vm(uuid: str, instance: str, display: str, host: str = "kvm01", host_uuid: str = HOST_UUID) -> dict:
     return {"id": uuid, "name": display, "displayname": display, "instancename": instance, "state": "Running",
-            "hostid": HOST_UUID, "hostname": host, "serviceofferingid": "c7a6c1b1-5ac4-4b7e-a4c1-0d1f0a5b3c21",
+            "hostid": host_uuid, "hostname": host, "serviceofferingid": "c7a6c1b1-5ac4-4b7e-a4c1-0d1f0a5b3c21",
             "serviceofferingname": "Medium", "cpunumber": 2, "cpuspeed": 2000, "memory": 4096,
             "hypervisor": "KVM", "isdynamicallyscalable": True}
 
@@ -167,3 +168,16 @@ def test_the_correlator_keeps_one_session_for_a_call_by_uuid_and_a_job_by_instan
     change = Operation("change_offering", vm="i-2-57-VM", first=t0 + timedelta(minutes=1), last=t0 + timedelta(minutes=2))
     assert len(group_sessions([stop, change])) == 2  # by raw names: two VMs
     assert group_sessions([stop, change], ids) == [[stop, change]]
+
+
+def test_the_analysis_scope_finds_a_vm_by_display_name_and_a_host_by_ip() -> None:
+    other = "0b7c3e9a-1d2f-4a5b-8c6d-7e8f9a0b1c2d"
+    mgmt, api, host = _facts(_api_vm(UUID, "i-2-57-VM", "web"), _api_vm(other, "i-2-58-VM", "db", host="kvm02",
+                                                                              host_uuid="5d1e0c2b-7a9f-4e3d-8b6c-1f2e3d4c5b6a"))
+    facts = [*mgmt, *api, *host]
+    by_display = Scope(vm="web").apply(facts)
+    assert {f.vm for f in by_display if f.vm} == {"i-2-57-VM"}
+    assert any(f.kind == "agent_command" for f in by_display)  # the log line names it only as i-2-57-VM
+    by_ip = Scope(host="10.30.0.11").apply(facts)
+    assert any(f.kind == "host_identity" and f.host_id == 3 for f in by_ip)  # named `3(kvm01)` in the log
+    assert not any(f.host_name == "kvm02" for f in by_ip)
