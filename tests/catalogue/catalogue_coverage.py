@@ -1,0 +1,182 @@
+"""The catalogue's acceptance sweep, end to end: templates rendered as CloudStack logs them, read by the real analysis.
+
+Every failure template, in every header generation it exists in, must give a `log_record` fact naming it and a
+warning or critical finding of its own category (a specific rule's, or the catalogue fallback's); every benign
+template must give no warning or critical finding. The records go through `diagnostics.analysis.analyze_paths` in
+files of at most `BATCH` records (fewer than the engine's evidence cap, so a finding cites every record it covers)
+and each record is judged by the facts on its line and the findings whose evidence cites that line. A record that
+misses in a batch is read again alone, so a neighbour can neither hide nor explain it.
+
+    python3 -m tests.catalogue.catalogue_coverage              # the full sweep, a table per area and generation
+    python3 -m tests.catalogue.catalogue_coverage --failures   # and every miss, one line each
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # as a module (-m) and under pytest alike
+
+from catalogue_render import GENERATIONS, Rendered, corpus  # noqa: E402
+
+from diagnostics.analysis import analyze_paths  # noqa: E402
+from diagnostics.catalogue import Catalogue, load_catalogue  # noqa: E402
+
+BATCH = 30  # records per file: below engine.evaluate.MAX_EVIDENCE (40), so no finding drops a citation
+LOUD = ("warning", "critical")
+
+
+@dataclass
+class Outcome:
+    rendered: Rendered
+    fact_template: str | None = None  # the template id of the log_record fact on the record's line
+    findings: list[tuple[str, str, str]] = field(default_factory=list)  # (rule id, category, severity) citing it
+
+    @property
+    def template(self):
+        return self.rendered.template
+
+    @property
+    def area(self) -> str:
+        return self.template.id.split(".", 1)[0]
+
+    @property
+    def has_fact(self) -> bool:
+        """A log_record fact for this template, or a variant whose literal text holds all of this one's (the same
+        message to a reader: `... for {host}` read as `... for {host},{text}` when a JSON host carries a comma)."""
+        if self.fact_template is None:
+            return False
+        if self.fact_template == self.template.id:
+            return True
+        other = _CATALOGUE_BY_ID.get(self.fact_template)
+        return other is not None and set(self.template.literals()) <= set(other.literals())
+
+    @property
+    def right_finding(self) -> bool:
+        return any(sev in LOUD and cat == self.template.category for _, cat, sev in self.findings)
+
+    @property
+    def loud_findings(self) -> list[tuple[str, str, str]]:
+        return [f for f in self.findings if f[2] in LOUD]
+
+    @property
+    def ok(self) -> bool:
+        if self.template.relevance == "benign":
+            return not self.loud_findings
+        return self.has_fact and self.right_finding
+
+    def describe(self) -> str:
+        got = ", ".join(f"{r}:{c}/{s}" for r, c, s in self.findings) or "no finding"
+        return (f"{self.template.id} [{self.rendered.generation}] {self.template.relevance}/{self.template.category}"
+                f" fact={self.fact_template} findings: {got} | {self.rendered.lines[0][:160]}")
+
+
+_CATALOGUE_BY_ID: dict = {}
+
+
+def _analyse(batch: Sequence[Rendered], directory: Path, name: str) -> list[Outcome]:
+    path = directory / name
+    starts = []
+    lines: list[str] = []
+    for rendered in batch:
+        starts.append(len(lines) + 1)
+        lines.extend(rendered.lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    analysis = analyze_paths([str(path)], tz=timezone.utc)
+    by_line = {start: Outcome(rendered) for start, rendered in zip(starts, batch)}
+    for fact in analysis.collected.facts:
+        if fact.kind == "log_record" and fact.line in by_line and fact.template is not None:
+            by_line[fact.line].fact_template = fact.template
+    for finding in analysis.findings:
+        cited = {ev.line for ev in finding.evidence if ev.path == str(path)}
+        for line in cited & by_line.keys():
+            by_line[line].findings.append((finding.rule_id, finding.category, finding.severity))
+    return list(by_line.values())
+
+
+def sweep(items: Iterable[Rendered], catalogue: Catalogue, batch: int = BATCH) -> list[Outcome]:
+    """Each rendered record's outcome; misses in a batch are judged again alone."""
+    _CATALOGUE_BY_ID.update({t.id: t for t in catalogue.templates})
+    items = list(items)
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="csdiag-catalogue-") as tmp:
+        directory = Path(tmp)
+        for i in range(0, len(items), batch):
+            outcomes.extend(_analyse(items[i:i + batch], directory, f"batch-{i}.log"))
+        for k, outcome in enumerate(outcomes):
+            if not outcome.ok:
+                outcomes[k] = _analyse([outcome.rendered], directory, f"alone-{k}.log")[0]
+    return outcomes
+
+
+def sample(items: Iterable[Rendered], every: int) -> list[Rendered]:
+    """Every `every`-th template (all its generations kept), spread over every area by the catalogue's order."""
+    out, seen = [], {}
+    for rendered in items:
+        index = seen.setdefault(rendered.template.id, len(seen))
+        if index % every == 0:
+            out.append(rendered)
+    return out
+
+
+def table(outcomes: Sequence[Outcome]) -> str:
+    """Markdown: per area and per generation, templates rendered / with fact / with a finding of the right category
+    (failure templates), and benign ones without a warning or critical finding."""
+    gens = list(GENERATIONS)
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for o in outcomes:
+        if o.template.relevance != "failure":
+            continue
+        for key in ((o.area, o.rendered.generation), (o.area, "all"), ("**all**", o.rendered.generation),
+                    ("**all**", "all")):
+            c = cells[key]
+            c[0] += 1
+            c[1] += o.has_fact
+            c[2] += o.has_fact and o.right_finding
+    areas = sorted({a for a, _ in cells if a != "**all**"}) + ["**all**"]
+    head = "| area | " + " | ".join(gens) + " | all |\n|---|" + "---:|" * (len(gens) + 1) + "\n"
+    rows = []
+    for area in areas:
+        row = []
+        for gen in [*gens, "all"]:
+            n, fact, finding = cells.get((area, gen), [0, 0, 0])
+            row.append(f"{n} / {fact} / {finding}" if n else "-")
+        rows.append(f"| {area} | " + " | ".join(row) + " |")
+    benign = [o for o in outcomes if o.template.relevance == "benign"]
+    quiet = sum(1 for o in benign if not o.loud_findings)
+    return (head + "\n".join(rows) + "\n\nCells: failure records rendered / with a `log_record` fact of the template /"
+            f" with a warning or critical finding of its category. Benign: {quiet} of {len(benign)} rendered records"
+            " give no warning or critical finding.\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m tests.catalogue.catalogue_coverage", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--failures", action="store_true", help="list every record that misses, one line each")
+    parser.add_argument("--every", type=int, default=1, help="sweep every N-th template only (default: all)")
+    parser.add_argument("--area", action="append", help="only templates of this area (repeatable)")
+    args = parser.parse_args(argv)
+    catalogue = load_catalogue()
+    items = [r for rel in ("failure", "benign") for r in corpus(catalogue, rel)]
+    if args.area:
+        items = [r for r in items if r.template.id.split(".", 1)[0] in args.area]
+    if args.every > 1:
+        items = sample(items, args.every)
+    outcomes = sweep(items, catalogue)
+    print(table(outcomes))
+    missed = [o for o in outcomes if not o.ok]
+    if args.failures:
+        for o in missed:
+            print(o.describe())
+    print(f"records: {len(outcomes) - len(missed)} as expected, {len(missed)} missed")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
