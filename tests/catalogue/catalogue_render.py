@@ -131,12 +131,19 @@ def generations_of(template: Template) -> list[str]:
 
 
 def corpus(catalogue: Catalogue, relevance: str = "failure", seed: int = 11) -> Iterator[Rendered]:
-    """Every template of `relevance`, rendered in every header generation it exists in."""
+    """Every template of `relevance`, rendered in every header generation it exists in.
+
+    A benign template with examples is rendered by its examples: whether it is routine can hang on the value
+    (`Found the following agents behind on ping: []` is, the same line naming hosts is not)."""
     rng = random.Random(seed)
     for template in catalogue.templates:
         if template.relevance != relevance:
             continue
         for gen in generations_of(template):
+            if relevance == "benign" and template.examples:
+                for msg in template.examples:
+                    yield Rendered(template, gen, tuple(render_line(template, gen, rng, msg)), msg)
+                continue
             msg = render_message(template, gen, rng)
             lines = render_line(template, gen, rng, msg)
             yield Rendered(template, gen, tuple(lines), msg)
