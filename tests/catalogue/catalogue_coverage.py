@@ -14,6 +14,7 @@ misses in a batch is read again alone, so a neighbour can neither hide nor expla
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import tomllib
@@ -98,15 +99,34 @@ class Outcome:
 
 
 _CATALOGUE_BY_ID: dict = {}
+_CONTEXT_ID = re.compile(r"(?P<hex>(?<=logid:)[0-9a-f]{8}|(?<=ctx-)[0-9a-f]{8})|(?<=job-)(?P<job>\d+)")
+
+
+def _isolated(lines: Sequence[str], k: int) -> list[str]:
+    """The record with its own logid, contexts and jobs (in the header only, never in the message): rules that join
+    records by job or logid (`no(...)` in the same job, a window over a logid) see each record alone, as in a log
+    where it happened once."""
+    first = lines[0]
+    thread = first.index("] (") + 2
+    end = first.index(") ", thread) + 2
+    if first.startswith("(logid:", end):
+        end = first.index(") ", end) + 2
+
+    def shifted(m: re.Match) -> str:
+        if m.group("job"):
+            return str(int(m.group("job")) + 1000 * k)
+        return f"{(int(m.group('hex'), 16) + k) & 0xFFFFFFFF:08x}"
+
+    return [_CONTEXT_ID.sub(shifted, first[:end]) + first[end:], *lines[1:]]
 
 
 def _analyse(batch: Sequence[Rendered], directory: Path, name: str) -> list[Outcome]:
     path = directory / name
     starts = []
     lines: list[str] = []
-    for rendered in batch:
+    for k, rendered in enumerate(batch, start=1):
         starts.append(len(lines) + 1)
-        lines.extend(rendered.lines)
+        lines.extend(_isolated(rendered.lines, k))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     analysis = analyze_paths([str(path)], tz=timezone.utc)
     by_line = {start: Outcome(rendered) for start, rendered in zip(starts, batch)}
