@@ -170,9 +170,13 @@ def table(outcomes: Sequence[Outcome]) -> str:
     (failure templates), and benign ones without a warning or critical finding."""
     gens = list(GENERATIONS)
     cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    templates: dict[str, dict[str, bool]] = defaultdict(dict)  # area -> template id -> right in every generation
     for o in outcomes:
         if o.template.relevance != "failure":
             continue
+        for area in (o.area, "**all**"):
+            seen = templates[area]
+            seen[o.template.id] = seen.get(o.template.id, True) and o.has_fact and o.right_finding
         for key in ((o.area, o.rendered.generation), (o.area, "all"), ("**all**", o.rendered.generation),
                     ("**all**", "all")):
             c = cells[key]
@@ -180,10 +184,11 @@ def table(outcomes: Sequence[Outcome]) -> str:
             c[1] += o.has_fact
             c[2] += o.has_fact and o.right_finding
     areas = sorted({a for a, _ in cells if a != "**all**"}) + ["**all**"]
-    head = "| area | " + " | ".join(gens) + " | all |\n|---|" + "---:|" * (len(gens) + 1) + "\n"
+    head = ("| area | templates | " + " | ".join(gens) + " | all records |\n|---|---:|" + "---:|" * (len(gens) + 1)
+            + "\n")
     rows = []
     for area in areas:
-        row = []
+        row = [f"{len(templates[area])} / {sum(templates[area].values())}"]
         for gen in [*gens, "all"]:
             n, fact, finding = cells.get((area, gen), [0, 0, 0])
             row.append(f"{n} / {fact} / {finding}" if n else "-")
@@ -191,7 +196,8 @@ def table(outcomes: Sequence[Outcome]) -> str:
     benign = [o for o in outcomes if o.template.relevance == "benign"]
     quiet = sum(1 for o in benign if not o.loud_findings)
     overridden = sorted({o.template.id for o in outcomes if o.template.relevance == "failure" and o.by_override})
-    return (head + "\n".join(rows) + "\n\nCells: failure records rendered / with a `log_record` fact of the template /"
+    return (head + "\n".join(rows) + "\n\nTemplates: failure templates / right in every generation they exist in."
+            " Generations and all records: failure records rendered / with a `log_record` fact of the template /"
             f" with a warning or critical finding of its category ({len(overridden)} templates by the rule"
             f" accepted_overrides.toml names). Benign: {quiet} of {len(benign)} rendered records give no warning or"
             " critical finding.\n")
