@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from datetime import timezone
 
 from catalogue_coverage import DISPUTES, OVERRIDES, Outcome, sample, sweep, table
 from catalogue_render import GENERATIONS, Rendered, corpus, render_line
 
+from diagnostics.analysis import analyze_paths
 from diagnostics.catalogue import load_catalogue
 from diagnostics.engine import load_rules
 
@@ -86,3 +88,17 @@ def test_the_table_counts_per_area_and_generation() -> None:
     row = next(line for line in text.splitlines() if line.startswith("| **all** |"))
     assert row.endswith(f"| {len(items)} / {len(items)} / {len(items)} |")
 
+
+
+def test_the_sweep_reads_log4j_through_the_fast_filter_and_journald_exactly(tmp_path) -> None:
+    """The sweep's verdicts cover the fast filter (interest literals decide which records it keeps): plain log4j
+    generations are read by it, journald by the exact reader."""
+    readers = {}
+    for rendered in corpus(CAT, "failure"):
+        if rendered.generation in readers:
+            continue
+        path = tmp_path / f"{rendered.generation}.log"
+        path.write_text("\n".join(rendered.lines) + "\n", encoding="utf-8")
+        readers[rendered.generation] = analyze_paths([str(path)], tz=timezone.utc).document["inputs"][0]["reader"]
+    assert readers == {"log4j1-nologid": "fast", "log4j1": "fast", "log4j2": "fast", "log4j2-iso": "fast",
+                       "journald": "exact"}
