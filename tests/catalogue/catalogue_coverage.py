@@ -5,7 +5,10 @@ warning or critical finding of its own category (a specific rule's, or the catal
 template must give no warning or critical finding. The records go through `diagnostics.analysis.analyze_paths` in
 files of at most `BATCH` records (fewer than the engine's evidence cap, so a finding cites every record it covers)
 and each record is judged by the facts on its line and the findings whose evidence cites that line. A record that
-misses in a batch is read again alone, so a neighbour can neither hide nor explain it.
+misses in a batch is read again alone, so a neighbour can neither hide nor explain it. accepted_overrides.toml
+names the rules whose other category is right for a template (`[[override]]`, counted as right) and the
+disagreements left to a rule's owner (`[[dispute]]`, counted as not right); the exit status is 1 when a record misses
+for any other reason.
 
     python3 -m tests.catalogue.catalogue_coverage              # the full sweep, a table per area and generation
     python3 -m tests.catalogue.catalogue_coverage --failures   # and every miss, one line each
@@ -102,7 +105,7 @@ class Outcome:
 
     @property
     def disputed(self) -> bool:
-        """Missed only because the rule disputes.toml names explains it under its own category."""
+        """Missed only because the rule a `[[dispute]]` of accepted_overrides.toml names explains it its own way."""
         rule = DISPUTES.get(self.template.id, (None,))[0]
         return (not self.ok and self.has_fact and self.template.relevance == "failure"
                 and any(r == rule and sev in LOUD for r, _, sev in self.findings))
