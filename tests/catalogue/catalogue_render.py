@@ -11,7 +11,12 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from diagnostics.catalogue import PLACEHOLDER_RE, Catalogue, Template
+from diagnostics.catalogue import PLACEHOLDER_RE, Catalogue, Template, load_exceptions
+
+_EXCEPTIONS = load_exceptions()
+_JDK_PACKAGES = {"IOException": "java.io", "FileNotFoundException": "java.io", "RuntimeException": "java.lang",
+                 "IllegalArgumentException": "java.lang", "IllegalStateException": "java.lang",
+                 "ConfigurationException": "javax.naming", "SSLException": "javax.net.ssl"}
 
 # header generation -> the releases (catalogue release lines) it covers
 GENERATIONS = {
@@ -84,6 +89,34 @@ def _logger(template: Template, gen: str) -> str:
     return ".".join(parts[-3:]) if len(parts) > 1 else f"c.c.{template.cls}"
 
 
+def _lineage(name: str) -> list[str]:
+    chain = []
+    while name and name not in chain:
+        chain.append(name)
+        name = _EXCEPTIONS.get(name, {}).get("parent", "")
+    return chain
+
+
+def exception_line(exception: str, message: str) -> str:
+    """`package.Class: text` as CloudStack's getMessage() prints it: a ResourceUnavailableException says which
+    resource is unreachable first (`Resource [Host:4] is unreachable: Host 4: ...`), an InsufficientCapacityException
+    appends its scope (`...Scope=interface com.cloud.dc.DataCenter; id=1`)."""
+    package = (_EXCEPTIONS.get(exception, {}).get("package") or _JDK_PACKAGES.get(exception)
+               or "com.cloud.utils.exception")
+    lineage = _lineage(exception)
+    if "ResourceUnavailableException" in lineage:
+        # the scope is the thrower's choice: always the host for an agent, the pool for storage; the data centre is
+        # the common one of the others (routers, networks: `Resource [DataCenter:1] is unreachable: ...`)
+        scope = {"AgentUnavailableException": "Host", "StorageUnavailableException": "StoragePool"}.get(
+            exception, "StoragePool" if "StorageUnavailableException" in lineage else "DataCenter")
+        if exception == "AgentUnavailableException":
+            message = f"Host 4: {message}"
+        message = f"Resource [{scope}:4] is unreachable: {message}"
+    elif "InsufficientCapacityException" in lineage:
+        message = f"{message}Scope=interface com.cloud.dc.DataCenter; id=1"
+    return f"{package}.{exception}: {message}"
+
+
 def _level(template: Template) -> str:
     return template.level if template.level in ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL") else "ERROR"
 
@@ -95,7 +128,7 @@ def render_line(template: Template, gen: str, rng: random.Random, message: str |
     level = _level(template)
     if template.level == "EXCEPTION":
         exc = template.exception or "CloudRuntimeException"
-        lines = ["Unable to complete the operation", f"com.cloud.utils.exception.{exc}: {msg}",
+        lines = ["Unable to complete the operation", exception_line(exc, msg),
                  "\tat com.cloud.vm.VirtualMachineManagerImpl.orchestrateStart(VirtualMachineManagerImpl.java:1234)"]
     else:
         lines = [msg]
@@ -131,12 +164,19 @@ def generations_of(template: Template) -> list[str]:
 
 
 def corpus(catalogue: Catalogue, relevance: str = "failure", seed: int = 11) -> Iterator[Rendered]:
-    """Every template of `relevance`, rendered in every header generation it exists in."""
+    """Every template of `relevance`, rendered in every header generation it exists in.
+
+    A benign template with examples is rendered by its examples: whether it is routine can hang on the value
+    (`Found the following agents behind on ping: []` is, the same line naming hosts is not)."""
     rng = random.Random(seed)
     for template in catalogue.templates:
         if template.relevance != relevance:
             continue
         for gen in generations_of(template):
+            if relevance == "benign" and template.examples:
+                for msg in template.examples:
+                    yield Rendered(template, gen, tuple(render_line(template, gen, rng, msg)), msg)
+                continue
             msg = render_message(template, gen, rng)
             lines = render_line(template, gen, rng, msg)
             yield Rendered(template, gen, tuple(lines), msg)

@@ -4,10 +4,13 @@ version in real_excerpts.toml) are recognised as the catalogue template a reader
 from __future__ import annotations
 
 import tomllib
+from datetime import timezone
 from pathlib import Path
 
 import pytest
+from catalogue_coverage import OVERRIDES
 
+from diagnostics.analysis import analyze_paths
 from diagnostics.catalogue import load_catalogue
 
 CAT = load_catalogue()
@@ -23,6 +26,22 @@ def test_a_real_line_is_recognised_as_its_template(excerpt) -> None:
     assert m.template.relevance == excerpt["relevance"]
     if "category" in excerpt:
         assert m.template.category == excerpt["category"]
+
+
+@pytest.mark.parametrize("excerpt", EXCERPTS, ids=lambda e: f"{e['url'].rsplit('/', 1)[-1]}:{e['template']}")
+def test_a_real_line_gives_its_finding_end_to_end(excerpt, tmp_path) -> None:
+    """The same line as a file through the whole analysis: a failure gives a warning or critical finding of its
+    category (or of the rule accepted_overrides.toml names for its template), anything else none."""
+    path = tmp_path / "excerpt.log"
+    path.write_text(excerpt["text"] + "\n", encoding="utf-8")
+    analysis = analyze_paths([str(path)], tz=timezone.utc)
+    loud = [(f.rule_id, f.category) for f in analysis.findings if f.severity in ("warning", "critical")]
+    if excerpt["relevance"] != "failure":
+        assert loud == []
+    else:
+        assert any(f.kind == "log_record" and f.template is not None for f in analysis.collected.facts)
+        accepted = OVERRIDES.get(excerpt["template"], (None,))[0]
+        assert any(cat == excerpt["category"] or rule == accepted for rule, cat in loud), loud
 
 
 def test_no_reserved_thread_is_used() -> None:
