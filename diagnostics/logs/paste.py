@@ -13,6 +13,8 @@ repair so the output can state what was assumed (`PasteRepairs.describe`):
   (commentary, other command output) are set aside, and prose just before the first record of a block is dropped;
 - hard wraps at a fixed width W: a line of W characters (W-1 or W-2 when the wrap fell on spaces the paste then
   trimmed) is joined with the next line unless that line starts a record or a stack frame, never across blocks;
+- records without a time (the CONSOLE layout, a header elided as `... DEBUG c.c.x.Y ...`, the setup scripts'
+  `DEBUG:root:...`) are log material like timestamped ones;
 - header-less excerpts (an exception with its `at` frames, `Caused by:`, `... N more`) are kept intact and
   contiguous; one that starts a new block is listed in `PasteRepairs.breaks` so the builder does not glue it to
   an unrelated record before it.
@@ -26,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE
+from diagnostics.logs.header import BARE_HEADER_RE, ELIDED_HEADER_RE, HEADER_RE, PYTHON_LOGGING_RE
 from diagnostics.logs.syslog import SYSLOG_RE
 
 QUOTE_RE = re.compile(r"^\s{0,3}(?:>\s?)+")
@@ -275,7 +277,9 @@ def _kind(text: str) -> str:
         return "record"
     if text[:1].isalnum() and SYSLOG_RE.match(text):
         return "syslog"
-    if text[:1].isupper() and _BARE_RE.match(text):
+    if text[:1].isupper() and (_BARE_RE.match(text) or PYTHON_LOGGING_RE.match(text)):
+        return "bare"
+    if text[:1] in ".\u2026[" and ELIDED_HEADER_RE.match(text):
         return "bare"
     if _TRACE_RE.match(text):
         return "trace"

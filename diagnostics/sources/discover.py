@@ -43,14 +43,10 @@ def _quotes_cloudstack(lines: list[str]) -> bool:
     """Text that quotes a CloudStack failure or benign message without its log header (a ticket, a mail, prose):
     the message catalogue knows the words, so it is log input, not an unknown format."""
     from diagnostics.catalogue import load_catalogue
+    from diagnostics.logs.quoted import known_message
 
     catalogue = load_catalogue()
-    for line in lines[:400]:
-        if len(line) >= 12:
-            match = catalogue.match(line)
-            if match is not None and match.template.relevance in ("failure", "benign"):
-                return True
-    return False
+    return any(known_message(line, catalogue) for line in lines[:400])
 
 
 def _material(lines: list[str]) -> Material:
