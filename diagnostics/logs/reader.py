@@ -86,6 +86,12 @@ class ReadOptions:
     message_records: bool = False
 
 
+def _catalogue(opts: ReadOptions):
+    from diagnostics.catalogue import load_catalogue
+
+    return opts.interest.catalogue if opts.interest is not None else load_catalogue()
+
+
 class _Assembler:
     """Stateful line classifier for one input."""
 
@@ -101,9 +107,7 @@ class _Assembler:
         self.syslog_seen = False
         self.catalogue = None
         if opts.message_records:
-            from diagnostics.catalogue import load_catalogue
-
-            self.catalogue = opts.interest.catalogue if opts.interest is not None else load_catalogue()
+            self.catalogue = _catalogue(opts)
 
     def _header(self, m, ts: datetime | None, lineno: int, layout: str | None) -> Record:
         """A record from a matched header; `layout` None: name it from the match (timestamped layouts)."""
@@ -293,7 +297,11 @@ def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, li
         paste = detected if paste is None else True
     repairs = PasteRepairs()
     if paste:
-        body = repair_paste(body, width, repairs)
+        known = None
+        if opts.message_records:
+            catalogue = _catalogue(opts)
+            known = lambda text: known_message(text, catalogue)  # noqa: E731
+        body = repair_paste(body, width, repairs, known)
 
     year, ref_month, year_note = _infer_year(path, opts.year)
     # text with no timestamped header at its head (a setup.log, an excerpt of elided headers) may hold records

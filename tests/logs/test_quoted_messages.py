@@ -133,3 +133,18 @@ def test_the_setup_scripts_old_memory_check_is_a_host_resource_finding(tmp_path,
     assert "host_resource" in named and status != "OK", doc["findings"]
     assert any("no time" in n for i in doc["inputs"] for n in i.get("notes", []))
 
+
+
+def test_a_quoted_message_in_prose_beside_a_fenced_record_is_kept(tmp_path):
+    """A paste's prose blocks are set aside, except a line quoting a message csdiag knows: it is log material."""
+    text = ("Deploy fails, the UI says \"Host does not have enough RAM available, cannot allocate to this host\".\n"
+            "\n"
+            "```\n"
+            "2024-06-11 09:14:52,331 DEBUG [c.c.a.ApiServlet] (qtp-1:ctx-9b1f3a2c) (logid:9b1f3a2c) ===START===  "
+            "127.0.0.1 -- GET  command=deployVirtualMachine&response=json\n"
+            "```\n"
+            "\n"
+            "Any idea what else to check?\n")
+    named, status, doc = _answer(tmp_path, text)
+    assert "insufficient_capacity" in named and status != "OK", doc["findings"]
+    assert any(e["line"] == 1 for f in doc["findings"] for e in f["evidence"])
