@@ -94,8 +94,9 @@ class Match:
 
 def _searched(text: str) -> str:
     """The text a message must contain: without a final full stop, which quoted messages (API error texts, tickets)
-    and some releases drop; `search` still finds the message that keeps it."""
-    return text[:-1] if text.endswith(".") and not text.endswith("..") else text
+    and some releases drop; `search` still finds the message that keeps it. Kept after a placeholder, which would
+    otherwise take the stop into its value."""
+    return text[:-1] if text.endswith(".") and not text.endswith(("..", "}.")) else text
 
 
 def _compile(text: str) -> re.Pattern[str]:

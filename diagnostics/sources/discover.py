@@ -41,7 +41,7 @@ class Discovery:
 
 def _quotes_cloudstack(lines: list[str]) -> bool:
     """Text that quotes a CloudStack failure or benign message without its log header (a ticket, a mail, prose):
-    the message catalogue knows the words, so it is log input, not an unknown format."""
+    the message catalogue or a rule knows the words (logs/quoted.py), so it is log input, not an unknown format."""
     from diagnostics.catalogue import load_catalogue
     from diagnostics.logs.quoted import known_message
 
