@@ -78,7 +78,7 @@ class Template:
 
     def literals(self) -> list[str]:
         """The literal fragments of the template, longest first (what a prefilter can search for)."""
-        parts = [p.strip() for p in PLACEHOLDER_RE.split(self.text)[::3] if p and p.strip()]
+        parts = [p.strip() for p in PLACEHOLDER_RE.split(_searched(self.text))[::3] if p and p.strip()]
         return sorted(parts, key=len, reverse=True)
 
     @property
@@ -92,7 +92,15 @@ class Match:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+def _searched(text: str) -> str:
+    """The text a message must contain: without a final full stop, which quoted messages (API error texts, tickets)
+    and some releases drop; `search` still finds the message that keeps it. Kept after a placeholder, which would
+    otherwise take the stop into its value."""
+    return text[:-1] if text.endswith(".") and not text.endswith(("..", "}.")) else text
+
+
 def _compile(text: str) -> re.Pattern[str]:
+    text = _searched(text)
     out: list[str] = []
     pos = 0
     seen: set[str] = set()

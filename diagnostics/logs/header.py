@@ -5,6 +5,9 @@ Layouts (cloudstack-log-formats.md §1):
     4.7-4.19       2019-05-06 07:08:09,410 DEBUG [c.c.c.CapacityManagerImpl] (Work-Job-Executor-3:ctx-5e6f7a8b job-1201/job-1202 ctx-77aa01bc) (logid:9c0e4a11) msg
     <= 4.14 style  2015-01-02 03:04:05,678 DEBUG [cloud.capacity.CapacityManagerImpl] (Job-Executor-11:job-1076) msg
     early 4.20 / system VMs: the same with an ISO `T` between date and time.
+Header-less generations, read in pastes and prose only (message records): the CONSOLE layout without a timestamp
+(`BARE_HEADER_RE`), headers whose time the writer elided (`ELIDED_HEADER_RE`), and the Python logging layout of the
+setup scripts' logs (`PYTHON_LOGGING_RE`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,21 @@ BARE_HEADER_RE = re.compile(
     r"(?P<msg>.*)",
     re.DOTALL,
 )
+
+# Records pasted with their timestamp (and thread) elided by the writer: `... DEBUG c.c.u.s.SSHCmdHelper Executing cmd`,
+# `… WARN  [c.c.h.k.d.KvmServerDiscoverer] (...) can't setup agent`. The logger is a dotted class name, bracketed or not.
+ELIDED_HEADER_RE = re.compile(
+    r"(?:\.{3}|…|\[\.{3}\])[ \t]+(?P<level>TRACE|DEBUG|INFO|WARN|ERROR|FATAL)[ \t]+"
+    r"(?:\[(?P<blogger>[^\]\s]+)\]|(?P<logger>(?:[\w$-]+\.)+[\w$]+))[ \t]+"
+    r"(?:\((?P<thread>[^():]*):(?P<ndc>[^)]*)\)[ \t]*)?(?:\(logid:(?P<logid>[0-9a-fA-F]*)\)[ \t]*)?"
+    r"(?P<msg>\S.*)",
+    re.DOTALL,
+)
+
+# Python's logging.basicConfig layout `%(levelname)s:%(name)s:%(message)s`, which cloudstack-setup-agent and
+# cloudstack-setup-management write to setup.log / setupManagement.log: `DEBUG:root:execute:awk ...`.
+PYTHON_LOGGING_RE = re.compile(r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<logger>[A-Za-z_][\w.]*):(?P<msg>.*)", re.DOTALL)
+PYTHON_LEVELS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 # A short token a log collector writes before the timestamp: `mgmt01 2024-...`, `kvm03: 2024-...`, `[kvm03] 2024-...`.
 ORIGIN_RE = re.compile(r"\[?(?P<origin>[A-Za-z][\w.-]{0,62})\]?:?[ \t]+(?=\d{4}-\d{2}-\d{2}[ T]\d{2}:)")

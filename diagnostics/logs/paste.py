@@ -11,8 +11,11 @@ repair so the output can state what was assumed (`PasteRepairs.describe`):
 - blocks: code fences, blank lines, shell prompts (`[root@kvm01 ~]# grep ...`) and a change of quote level
   separate blocks. A block with a log record, a journald line or a Java stack trace is log material; other blocks
   (commentary, other command output) are set aside, and prose just before the first record of a block is dropped;
+  a line quoting a message csdiag knows (`known`, logs/quoted.py) counts as log material too;
 - hard wraps at a fixed width W: a line of W characters (W-1 or W-2 when the wrap fell on spaces the paste then
   trimmed) is joined with the next line unless that line starts a record or a stack frame, never across blocks;
+- records without a time (the CONSOLE layout, a header elided as `... DEBUG c.c.x.Y ...`, the setup scripts'
+  `DEBUG:root:...`) are log material like timestamped ones;
 - header-less excerpts (an exception with its `at` frames, `Caused by:`, `... N more`) are kept intact and
   contiguous; one that starts a new block is listed in `PasteRepairs.breaks` so the builder does not glue it to
   an unrelated record before it.
@@ -26,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE
+from diagnostics.logs.header import BARE_HEADER_RE, ELIDED_HEADER_RE, HEADER_RE, PYTHON_LOGGING_RE
 from diagnostics.logs.syslog import SYSLOG_RE
 
 QUOTE_RE = re.compile(r"^\s{0,3}(?:>\s?)+")
@@ -275,7 +278,9 @@ def _kind(text: str) -> str:
         return "record"
     if text[:1].isalnum() and SYSLOG_RE.match(text):
         return "syslog"
-    if text[:1].isupper() and _BARE_RE.match(text):
+    if text[:1].isupper() and (_BARE_RE.match(text) or PYTHON_LOGGING_RE.match(text)):
+        return "bare"
+    if text[:1] in ".\u2026[" and ELIDED_HEADER_RE.match(text):
         return "bare"
     if _TRACE_RE.match(text):
         return "trace"
@@ -412,8 +417,9 @@ def _wrap_width(lines: list[_Line]) -> int | None:
 class _Repairer:
     """Blocks, wrap joins and emission; see the module docstring."""
 
-    def __init__(self, width: int | None, repairs: PasteRepairs) -> None:
+    def __init__(self, width: int | None, repairs: PasteRepairs, known=None) -> None:
         self.width = width
+        self.known = known  # text -> bool: a line quoting a message csdiag knows is log material (logs/quoted.py)
         self.r = repairs
         self.decoder = _Decoder(repairs)
         self.pending: _Line | None = None  # the logical line being assembled from wrapped physical lines
@@ -497,7 +503,7 @@ class _Repairer:
             line = self.decoder.logical(delinked)
         if self.block_is_log:
             yield from self._emit(line)
-        elif line.kind == "other":
+        elif line.kind == "other" and not (self.known is not None and self.known(line.text)):
             self.block.append(line)
             if len(self.block) > _MAX_BUFFER:  # a huge block without records: pass it on rather than hold it
                 self.block_is_log = True
@@ -548,10 +554,11 @@ class _Repairer:
             yield from self.raw_head
 
 
-def repair_paste(lines: Iterable[str], width: int | None, repairs: PasteRepairs) -> Iterator[str]:
-    """Yield repaired lines (without trailing newlines)."""
+def repair_paste(lines: Iterable[str], width: int | None, repairs: PasteRepairs, known=None) -> Iterator[str]:
+    """Yield repaired lines (without trailing newlines). `known(text)`: does a line quote a message csdiag knows?
+    Such a line makes its block log material, as a record would (a ticket's prose around an API error text)."""
     repairs.width = width
-    rep = _Repairer(width, repairs)
+    rep = _Repairer(width, repairs, known)
     for raw in lines:
         yield from rep.feed(raw)
     yield from rep.finish()

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from diagnostics.logs.header import BARE_HEADER_RE, HEADER_RE, ORIGIN_RE, layout_name, layout_of, ndc_jobs, parse_ts
+from diagnostics.logs.header import (BARE_HEADER_RE, ELIDED_HEADER_RE, HEADER_RE, ORIGIN_RE, PYTHON_LEVELS, PYTHON_LOGGING_RE,
+                                     layout_name, layout_of, ndc_jobs, parse_ts)
 from diagnostics.logs.paste import PasteRepairs, detect_paste, repair_paste
 from diagnostics.logs.record_fact import EXCEPTION_LINE_RE, side_of_record
+from diagnostics.logs.quoted import known_message
 from diagnostics.logs.syslog import SYSLOG_RE, syslog_ts
 from diagnostics.model import Record
 from diagnostics.sources.files import ReadStats, display_name, iter_text_lines
@@ -84,11 +86,19 @@ class ReadOptions:
     message_records: bool = False
 
 
+def _catalogue(opts: ReadOptions):
+    from diagnostics.catalogue import load_catalogue
+
+    return opts.interest.catalogue if opts.interest is not None else load_catalogue()
+
+
 class _Assembler:
     """Stateful line classifier for one input."""
 
-    def __init__(self, path: str, opts: ReadOptions, stats: LogStats, year: int, ref_month: int | None) -> None:
+    def __init__(self, path: str, opts: ReadOptions, stats: LogStats, year: int, ref_month: int | None,
+                 timeless: bool = False) -> None:
         self.path = path
+        self.timeless = timeless or opts.message_records  # records without a time are read (see _timeless_record)
         self.opts = opts
         self.stats = stats
         self.year = year
@@ -97,9 +107,7 @@ class _Assembler:
         self.syslog_seen = False
         self.catalogue = None
         if opts.message_records:
-            from diagnostics.catalogue import load_catalogue
-
-            self.catalogue = opts.interest.catalogue if opts.interest is not None else load_catalogue()
+            self.catalogue = _catalogue(opts)
 
     def _header(self, m, ts: datetime | None, lineno: int, layout: str | None) -> Record:
         """A record from a matched header; `layout` None: name it from the match (timestamped layouts)."""
@@ -147,10 +155,36 @@ class _Assembler:
             s = SYSLOG_RE.match(line)
             if s is not None:
                 return self._syslog(s, lineno)
+        if rec is None and self.timeless:
+            rec = self._timeless_record(lineno, line)
         if rec is not None:
             done, self.current = self.current, rec
             return done
         return self._continue(lineno, line)
+
+    def _timeless_record(self, lineno: int, line: str) -> Record | None:
+        """A record whose header has no time (message records only: pastes and prose): the CONSOLE layout pasted
+        without its timestamp, a header the writer elided (`... DEBUG c.c.u.s.SSHCmdHelper ...`), or the Python
+        logging layout of the setup scripts (`DEBUG:root:...`). It keeps its level and logger; its time is unknown."""
+        first = line[:1]
+        if first.isupper():
+            m = BARE_HEADER_RE.match(line)
+            if m is not None and m.group("thread") is not None:  # `(thread:ndc)` too: a sentence may start `INFO [x]`
+                level, logger, thread, ndc, logid, message = m.groups()
+                return Record(self.path, lineno, None, level, logger, thread, ndc, ndc_jobs(ndc), logid or None, message,
+                              fmt="timeless")
+            m = PYTHON_LOGGING_RE.match(line)
+            if m is not None:
+                level = PYTHON_LEVELS.get(m.group("level"), m.group("level"))
+                return Record(self.path, lineno, None, level, m.group("logger"), None, None, (), None, m.group("msg"),
+                              fmt="python-logging")
+        elif first in ".\u2026[":
+            m = ELIDED_HEADER_RE.match(line)
+            if m is not None:
+                ndc = m.group("ndc")
+                return Record(self.path, lineno, None, m.group("level"), m.group("blogger") or m.group("logger"),
+                              m.group("thread"), ndc, ndc_jobs(ndc), m.group("logid") or None, m.group("msg"), fmt="elided")
+        return None
 
     def _syslog(self, s, lineno: int) -> Record | None:
         self.syslog_seen = True
@@ -189,11 +223,8 @@ class _Assembler:
         return None
 
     def _known_message(self, line: str) -> bool:
-        """A header-less line that is a CloudStack failure or benign message (message records only)."""
-        if self.catalogue is None or len(line) < 12:
-            return False
-        match = self.catalogue.match(line)
-        return match is not None and match.template.relevance in ("failure", "benign")
+        """A header-less line quoting a message csdiag knows (message records only; see logs/quoted.py)."""
+        return self.catalogue is not None and known_message(line, self.catalogue)
 
     def flush(self) -> Record | None:
         done, self.current = self.current, None
@@ -266,10 +297,17 @@ def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, li
         paste = detected if paste is None else True
     repairs = PasteRepairs()
     if paste:
-        body = repair_paste(body, width, repairs)
+        known = None
+        if opts.message_records:
+            catalogue = _catalogue(opts)
+            known = lambda text: known_message(text, catalogue)  # noqa: E731
+        body = repair_paste(body, width, repairs, known)
 
     year, ref_month, year_note = _infer_year(path, opts.year)
-    asm = _Assembler(display_name(path) if lines is None else path, opts, stats, year, ref_month)
+    # text with no timestamped header at its head (a setup.log, an excerpt of elided headers) may hold records
+    # without a time; a log4j log never starts them mid-record, so it keeps the rules of the fast path
+    timeless = not any(line[:1].isdigit() and HEADER_RE.match(line) for line in head)
+    asm = _Assembler(display_name(path) if lines is None else path, opts, stats, year, ref_month, timeless)
     side_votes = stats.side_votes
 
     def account(rec: Record) -> Record:
@@ -314,6 +352,10 @@ def read_records(path: str, opts: ReadOptions, stats: LogStats | None = None, li
             + (f" {year_note}" if year_note else "")
             + f", zone {opts.tz_name}"
         )
+    timeless = sum(stats.layouts.get(name, 0) for name in ("timeless", "elided", "python-logging"))
+    if timeless:
+        stats.notes.append(f"{timeless} records have no time (a header pasted without its timestamp, elided with "
+                           "'...', or a setup script's Python logging layout): read with their level and logger only")
     if stats.dropped_continuation:
         stats.notes.append(f"{stats.dropped_continuation} continuation lines beyond {MAX_CONTINUATION} per record were not kept")
     if stats.read.truncated_lines:

@@ -16,6 +16,7 @@ from diagnostics.catalogue import load_catalogue
 from diagnostics.host.detect import detect_kind
 from diagnostics.host.hostname import host_from_path
 from diagnostics.logs.paste import Material, scan_material
+from diagnostics.logs.quoted import known_message
 from diagnostics.sources.files import SNIFF_BYTES, SourceError, looks_binary, sniff, special_kind
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x0a\x0d\x0d\x0a")
@@ -44,14 +45,9 @@ class Discovery:
 
 def _quotes_cloudstack(lines: list[str]) -> bool:
     """Text that quotes a CloudStack failure or benign message without its log header (a ticket, a mail, prose):
-    the message catalogue knows the words, so it is log input, not an unknown format."""
+    the message catalogue or a rule knows the words (logs/quoted.py), so it is log input, not an unknown format."""
     catalogue = load_catalogue()
-    for line in lines[:400]:
-        if len(line) >= 12:
-            match = catalogue.match(line)
-            if match is not None and match.template.relevance in ("failure", "benign"):
-                return True
-    return False
+    return any(known_message(line, catalogue) for line in lines[:400])
 
 
 def _material(lines: list[str]) -> Material:

@@ -82,3 +82,21 @@ def test_a_quiet_log_stays_ok(tmp_path):
     doc, loud, _ = _diagnose(tmp_path, QUIET)
     assert loud == []
     assert doc["exit"] == 0
+
+
+TIMELESS = [
+    "... {level} c.c.v.VirtualMachineManagerImpl {message}",  # header elided by the writer
+    "{level}  [c.c.a.m.AgentManagerImpl] (AgentTaskPool-3:ctx-9b1f3a2c) (logid:9b1f3a2c) {message}",  # CONSOLE layout
+    "{level}:root:{message}",  # the setup scripts' Python logging layout
+]
+
+
+@settings(max_examples=15, deadline=None)
+@given(words=WORDS, layout=st.sampled_from(TIMELESS), level=st.sampled_from(["ERROR", "FATAL"]))
+def test_an_unknown_error_in_a_record_without_a_time_is_a_warning(tmp_path_factory, words, layout, level):
+    tmp = tmp_path_factory.mktemp("timeless")
+    if layout.startswith("{level}:"):
+        level = {"FATAL": "CRITICAL"}.get(level, level)
+    doc, loud, path = _diagnose(tmp, "Pasted from the host:\n\n" + layout.format(level=level, message=words.capitalize()))
+    assert doc["exit"] in (1, 2)
+    assert _cites(loud, path, 3), doc["findings"]
