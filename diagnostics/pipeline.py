@@ -139,18 +139,20 @@ def fact_time_key(f: Fact, tz: tzinfo | None = None) -> float:
 
 
 def collect_input(item: Input, opts: ReadOptions, ping_interval: float = 60.0, ping_timeout: float = 2.5,
-                  progress: Progress | None = None) -> Collected:
+                  progress: Progress | None = None, read: tuple[LogStats, list[Fact]] | None = None) -> Collected:
     """One discovered input on its own, facts unresolved and unsorted: the unit of work a runner of `collect` runs
-    (the interest travels in `opts`)."""
+    (the interest travels in `opts`). `read`: a log's stats and facts already read elsewhere (byte ranges merged by
+    diagnostics.parallel.ranges), to be made a part exactly as if read here."""
     out = Collected(tz_name=opts.tz_name)
-    _collect_one(out, item, opts, ping_interval, ping_timeout, progress, opts.interest)
+    _collect_one(out, item, opts, ping_interval, ping_timeout, progress, opts.interest, read)
     return out
 
 
 def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float,
-                 progress: Progress | None, interest: Interest | None = None) -> None:
+                 progress: Progress | None, interest: Interest | None = None,
+                 read: tuple[LogStats, list[Fact]] | None = None) -> None:
     before = len(out.facts), len(out.errors)
-    _collect_one_raw(out, item, opts, ping_interval, ping_timeout, progress, interest)
+    _collect_one_raw(out, item, opts, ping_interval, ping_timeout, progress, interest, read)
     if item.display is not None:  # inside a bundle: name files as `case.tar.gz:files/...`, not the temp folder
         for f in out.facts[before[0]:]:
             f.path = item.display(f.path)
@@ -162,7 +164,8 @@ def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: 
 
 
 def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float,
-                     progress: Progress | None, interest: Interest | None = None) -> None:
+                     progress: Progress | None, interest: Interest | None = None,
+                     read: tuple[LogStats, list[Fact]] | None = None) -> None:
     record: dict = {"path": display_name(item.path), "kind": item.kind}
     if item.host:
         record["host"] = item.host
@@ -174,8 +177,11 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
         return
     try:
         if item.kind == "log":
-            stats = LogStats(display_name(item.path))
-            facts = list(log_facts(item, opts, stats, progress, interest))
+            if read is not None:
+                stats, facts = read
+            else:
+                stats = LogStats(display_name(item.path))
+                facts = list(log_facts(item, opts, stats, progress, interest))
             record.update(stats.to_dict())
             if stats.side == "agent":
                 host = item.host or host_from_path(item.path)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from diagnostics import __version__
 from diagnostics.logs.reader import ReadOptions
 from diagnostics.parallel import work
-from diagnostics.parallel.pool import failed_part
+from diagnostics.parallel.pool import RangedInput, failed_part, input_weight, split_work
 from diagnostics.pipeline import Collected, Progress, collect_input
 from diagnostics.sources.discover import Input
 from diagnostics.sources.files import display_name
@@ -33,9 +33,11 @@ def local_only(item: Input) -> bool:
 class DaskRunner:
     """An `InputRunner` for `pipeline.collect` that sends each input to a Dask cluster as one task."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, range_bytes: int | None = None) -> None:
         self.address = address
-        self.tasks_sent = 0  # for tests: how many inputs went to the cluster
+        self.range_bytes = range_bytes  # the size of a byte range of a large plain log (None: see pool.split_work)
+        self.tasks_sent = 0  # for tests: how many tasks (inputs and byte ranges) went to the cluster
+        self.ranges_sent = 0
 
     def __call__(self, items: list[Input], opts: ReadOptions, ping_interval: float, ping_timeout: float,
                  progress: Progress | None) -> Iterator[Collected]:
@@ -59,18 +61,41 @@ class DaskRunner:
                     yield from self._not_sent(items, opts, f"no worker joined it ({_one_line(exc)})", ping_interval,
                                               ping_timeout, progress)
                     return
-            futures = {client.submit(work.read_input_on_cluster, items[i], opts, ping_interval, ping_timeout,
-                                     pure=False, key=f"csdiag-read-{i}-{os.getpid()}-{id(self)}"): i for i in remote}
+            workers = max(1, len(client.scheduler_info().get("workers", {}))) if remote else 1
+            remote_set = set(remote)
+            weights = [max(1, input_weight(item)) if i in remote_set else 0 for i, item in enumerate(items)]
+            tasks = split_work(items, weights, opts, workers, self.range_bytes)
+            key = f"{os.getpid()}-{id(self)}"
+            futures = {}
+            ranged: dict[int, RangedInput] = {}
+            for i, rng in tasks:
+                if rng is None:
+                    fut = client.submit(work.read_input_on_cluster, items[i], opts, ping_interval, ping_timeout,
+                                        pure=False, key=f"csdiag-read-{i}-{key}")
+                else:
+                    ranged.setdefault(i, RangedInput(0)).parts.append(None)
+                    fut = client.submit(work.read_range_on_cluster, items[i], opts, rng, pure=False,
+                                        key=f"csdiag-range-{i}-{rng.index}-{key}")
+                futures[fut] = (i, rng)
             self.tasks_sent = len(futures)
+            self.ranges_sent = sum(len(r.parts) for r in ranged.values())
             parts: dict[int, Collected] = {}
-            sent = set(remote)
+            sent = {i for i, _rng in tasks}
             try:
                 for i, item in enumerate(items):  # this machine's own share while the cluster works
                     if i not in sent:
                         parts[i] = collect_input(item, opts, ping_interval, ping_timeout, progress)
                 for fut in as_completed(list(futures)):
-                    i = futures[fut]
-                    parts[i] = self._part(fut, items[i], opts)
+                    i, rng = futures[fut]
+                    if rng is None:
+                        parts[i] = self._part(fut, items[i], opts)
+                    else:
+                        share = ranged[i]
+                        self._range_part(fut, share, rng.index)
+                        if not share.ready():
+                            continue
+                        share.handed = True
+                        parts[i] = share.collected(items[i], opts, ping_interval, ping_timeout)
                     if progress is not None:
                         progress(display_name(items[i].path), _bytes_read(parts[i]))
             except BaseException:  # Ctrl-C: the cluster stops working for an analysis nobody waits for
@@ -88,6 +113,20 @@ class DaskRunner:
             return failed_part(item, opts, f"the Dask worker runs csdiag {version}, this is {__version__}: install the "
                                            "same version on the workers")
         return part
+
+    def _range_part(self, fut, share: RangedInput, index: int) -> None:
+        try:
+            version, part = fut.result()
+        except Exception as exc:  # the task raised, its worker died, or its result did not come back
+            share.failure = share.failure or f"Dask task on {self.address}: {type(exc).__name__}: {_one_line(exc)}"
+            return
+        if version != __version__:
+            share.failure = share.failure or (f"the Dask worker runs csdiag {version}, this is {__version__}: install the "
+                                              "same version on the workers")
+        elif isinstance(part, str):
+            share.failure = share.failure or part
+        else:
+            share.parts[index] = part
 
     def _not_sent(self, items: list[Input], opts: ReadOptions, why: str, ping_interval: float, ping_timeout: float,
                   progress: Progress | None) -> Iterator[Collected]:

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from diagnostics.logs.reader import ReadOptions
-from diagnostics.parallel import work
+from diagnostics.parallel import ranges, work
 from diagnostics.pipeline import Collected, Progress, collect_input
 from diagnostics.sources.discover import Input
 from diagnostics.sources.files import display_name
@@ -66,26 +66,77 @@ def failed_part(item: Input, opts: ReadOptions, why: str) -> Collected:
     return part
 
 
-class PoolRunner:
-    """An `InputRunner` for `pipeline.collect`: reads inputs in up to `jobs` worker processes."""
+Task = tuple[int, "ranges.Range | None"]  # (input index, byte range of it or None: the whole input)
 
-    def __init__(self, jobs: int, min_bytes: int | None = None) -> None:
+
+def split_work(items: list[Input], weights: list[int], opts: ReadOptions, jobs: int, range_bytes: int | None = None) -> list[Task]:
+    """The units of work, largest first: whole inputs, and byte ranges of each plain log larger than two ranges.
+    A range is about a `jobs * 3`-th of all the work (at least ranges.MIN_RANGE_BYTES): enough pieces that the
+    workers finish together, few enough that starting and merging them stays cheap."""
+    total = sum(weights)
+    size = range_bytes if range_bytes is not None else max(ranges.MIN_RANGE_BYTES, total // (jobs * 3))
+    tasks: list[tuple[int, Task]] = []
+    for i, weight in enumerate(weights):
+        if weight <= 0:
+            continue
+        item = items[i]
+        if weight > 2 * size and item.kind == "log" and ranges.eligible(item.path, opts):
+            planned = ranges.plan(item.path, size)
+            if len(planned) > 1:
+                tasks.extend(((rng.stop or weight) - rng.start, (i, rng)) for rng in planned)
+                continue
+        tasks.append((weight, (i, None)))
+    tasks.sort(key=lambda t: -t[0])
+    return [task for _weight, task in tasks]
+
+
+class RangedInput:
+    """The parts of one input read as byte ranges, merged in this process once all are in."""
+
+    def __init__(self, count: int) -> None:
+        self.parts: list[ranges.RangePart | None] = [None] * count
+        self.failure: str | None = None
+        self.handed = False  # its part was made (once: ranges still running after a failure are ignored)
+
+    def ready(self) -> bool:
+        return not self.handed and (self.failure is not None or all(p is not None for p in self.parts))
+
+    def collected(self, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float) -> Collected:
+        if self.failure is not None:
+            return failed_part(item, opts, self.failure)
+        try:
+            read = ranges.merge(display_name(item.path), self.parts, opts)
+        except Exception as exc:  # a merge bug must not lose the other inputs
+            return failed_part(item, opts, f"merging its byte ranges: {type(exc).__name__}: {exc}")
+        return collect_input(item, opts, ping_interval, ping_timeout, read=read)
+
+
+class PoolRunner:
+    """An `InputRunner` for `pipeline.collect`: reads inputs, and byte ranges of large plain logs, in up to `jobs`
+    worker processes. `range_bytes`: the size of a range (None: from the work and `jobs`, see `split_work`)."""
+
+    def __init__(self, jobs: int, min_bytes: int | None = None, range_bytes: int | None = None) -> None:
         self.jobs = jobs
         self.min_bytes = POOL_MIN_BYTES if min_bytes is None else min_bytes
+        self.range_bytes = range_bytes
         self.workers_started = 0  # for tests and the benchmark: 0 when everything stayed in this process
+        self.ranges_read = 0  # for tests and the benchmark: byte ranges sent to workers
 
     def __call__(self, items: list[Input], opts: ReadOptions, ping_interval: float, ping_timeout: float,
                  progress: Progress | None) -> Iterator[Collected]:
         weights = [input_weight(item) for item in items]
-        remote = sorted((i for i, w in enumerate(weights) if w > 0), key=lambda i: -weights[i])
-        workers = min(self.jobs, len(remote))
-        if workers < 2 or sum(weights) < self.min_bytes:
+        if sum(weights) < self.min_bytes:
+            tasks: list[Task] = []
+        else:
+            tasks = split_work(items, weights, opts, self.jobs, self.range_bytes)
+        workers = min(self.jobs, len(tasks))
+        if workers < 2:
             for item in items:
                 yield collect_input(item, opts, ping_interval, ping_timeout, progress)
             return
-        yield from self._run(items, remote, workers, opts, ping_interval, ping_timeout, progress)
+        yield from self._run(items, tasks, workers, opts, ping_interval, ping_timeout, progress)
 
-    def _run(self, items: list[Input], remote: list[int], workers: int, opts: ReadOptions, ping_interval: float,
+    def _run(self, items: list[Input], tasks: list[Task], workers: int, opts: ReadOptions, ping_interval: float,
              ping_timeout: float, progress: Progress | None) -> Iterator[Collected]:
         ctx = _context()
         messages = ctx.SimpleQueue() if progress is not None else None  # put() is in the pipe before the result
@@ -93,11 +144,18 @@ class PoolRunner:
         self.workers_started = workers
         finished = False
         try:
+            ranged: dict[int, RangedInput] = {}
             with _ctrl_c_deferred():  # submit() starts the workers: a worker forked but not yet listed could not be ended
-                futures: dict[Future, int] = {pool.submit(work.read_input, items[i], opts, ping_interval, ping_timeout): i
-                                              for i in remote}
+                futures: dict[Future, Task] = {}
+                for i, rng in tasks:
+                    if rng is None:
+                        futures[pool.submit(work.read_input, items[i], opts, ping_interval, ping_timeout)] = (i, None)
+                    else:
+                        ranged.setdefault(i, RangedInput(0)).parts.append(None)
+                        futures[pool.submit(work.read_range, items[i], opts, rng)] = (i, rng)
+            self.ranges_read = sum(len(r.parts) for r in ranged.values())
             parts: dict[int, Collected] = {}
-            sent = set(remote)
+            sent = {i for i, _rng in tasks}
             pending = set(futures)
             next_out = 0
             while True:
@@ -115,8 +173,20 @@ class PoolRunner:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(messages, progress)
                 for fut in done:
-                    i = futures[fut]
-                    parts[i] = self._part(fut, items[i], opts)
+                    i, rng = futures[fut]
+                    if rng is None:
+                        parts[i] = self._part(fut, items[i], opts)
+                        continue
+                    share = ranged[i]
+                    try:
+                        share.parts[rng.index] = fut.result()
+                    except BrokenProcessPool:
+                        share.failure = share.failure or "the worker process reading a byte range of it ended unexpectedly"
+                    except Exception as exc:
+                        share.failure = share.failure or f"worker: {type(exc).__name__}: {exc}"
+                    if share.ready():
+                        share.handed = True
+                        parts[i] = share.collected(items[i], opts, ping_interval, ping_timeout)
             _drain(messages, progress)
             finished = True
         finally:

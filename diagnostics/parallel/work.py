@@ -16,6 +16,7 @@ import signal
 import threading
 
 from diagnostics.logs.reader import ReadOptions
+from diagnostics.parallel import ranges
 from diagnostics.pipeline import Collected, collect_input
 from diagnostics.sources.discover import Input
 from diagnostics.sources.files import display_name
@@ -39,6 +40,22 @@ def _report(name: str, nbytes: int) -> None:
 def read_input(item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float) -> Collected:
     """One input in a local worker process, progress reported to the parent as it reads."""
     return collect_input(item, opts, ping_interval, ping_timeout, _report if _queue is not None else None)
+
+
+def read_range(item: Input, opts: ReadOptions, rng: ranges.Range) -> ranges.RangePart:
+    """One byte range of a large plain log in a local worker process (see ranges.py)."""
+    return ranges.read_range(item.path, opts, rng, _report if _queue is not None else None)
+
+
+def read_range_on_cluster(item: Input, opts: ReadOptions, rng: ranges.Range) -> tuple[str, ranges.RangePart | str]:
+    """One byte range on a Dask worker: (this worker's csdiag version, the range's part, or why it could not be read)."""
+    from diagnostics import __version__
+
+    with _one_at_a_time:
+        if not os.path.exists(item.path):
+            return __version__, (f"not found on Dask worker {_worker_name()} (the workers must see the archive at the "
+                                 "same path: put it on shared storage)")
+        return __version__, ranges.read_range(item.path, opts, rng)
 
 
 def read_input_on_cluster(item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float) -> tuple[str, Collected]:

@@ -79,6 +79,22 @@ def test_every_sample_on_the_cluster_gives_the_serial_document(cluster, monkeypa
     assert comparable(on_cluster.document) == comparable(serial.document)
 
 
+def test_byte_ranges_of_a_large_log_on_the_cluster_give_the_serial_document(cluster, tmp_path, monkeypatch):
+    from test_parallel_ranges import mixed_log
+
+    path = str(tmp_path / "management-server.log")
+    mixed_log(path, 14 << 20, seed=9)
+    serial = analyze_paths([path], tz=timezone.utc, tz_name="UTC", jobs=1)
+    runner = DaskRunner(cluster, range_bytes=4 << 20)
+    import diagnostics.parallel as parallel
+
+    monkeypatch.setattr(parallel, "runner_for", lambda jobs=None, dask_scheduler=None: runner)
+    on_cluster = analyze_paths([path], tz=timezone.utc, tz_name="UTC", dask_scheduler=cluster)
+    assert runner.ranges_sent >= 3 and runner.tasks_sent == runner.ranges_sent
+    assert comparable(on_cluster.document) == comparable(serial.document)
+    assert serial.document["findings"]
+
+
 def test_the_cli_on_a_zone_archive_gives_the_serial_document_and_exit_code(cluster, archive, serial_archive):
     serial = serial_archive
     rc, doc, _err = run_cli("--dask-scheduler", cluster, archive)
