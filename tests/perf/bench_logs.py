@@ -19,6 +19,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))  # the tree being measured comes first on sys.path, not an installed copy
 CHILD_STEPS = {
     "facts (record stream)": "scan",
     "facts (exact reader)": "exact",
@@ -64,8 +65,15 @@ def peak_rss_mib() -> float:
 
 
 def run_child(mode: str, path: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, path], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, __file__, "--child", mode, path], capture_output=True, text=True, check=True,
+                         env=_env())
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 
 
 def timed_command(argv: list[str], to_devnull: bool = True) -> tuple[float, float, float]:
@@ -75,7 +83,8 @@ def timed_command(argv: list[str], to_devnull: bool = True) -> tuple[float, floa
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(os.devnull, "w") as devnull:
-        subprocess.run(argv, stdout=devnull if to_devnull else subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(argv, stdout=devnull if to_devnull else subprocess.PIPE, stderr=subprocess.DEVNULL, check=False,
+                       env=_env())
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
