@@ -103,18 +103,28 @@ class KindIndex:
 
     def __init__(self, facts: list[Fact], keys: tuple[str, ...], aliases: Aliases) -> None:
         self.facts = facts
-        buckets: dict[tuple[str, Any], list[Fact]] = {}
-        for fact in facts:
-            for key in join_keys(fact, keys, aliases):
-                buckets.setdefault(key, []).append(fact)
         self.buckets: dict[tuple[str, Any], _Bucket] = {}
-        for key, members in buckets.items():
-            bucket = _Bucket()
-            timed = sorted((f for f in members if f.ts is not None), key=lambda f: f.ts.timestamp())  # type: ignore[union-attr]
-            bucket.timed = timed
-            bucket.times = [f.ts.timestamp() for f in timed]  # type: ignore[union-attr]
-            bucket.timeless = [f for f in members if f.ts is None]
-            self.buckets[key] = bucket
+        buckets = self.buckets
+        for fact in facts:
+            found = join_keys(fact, keys, aliases)
+            if not found:
+                continue
+            at = fact.ts.timestamp() if fact.ts is not None else None  # once per fact, not per key and per sort
+            for key in found:
+                bucket = buckets.get(key)
+                if bucket is None:
+                    bucket = buckets[key] = _Bucket()
+                if at is None:
+                    bucket.timeless.append(fact)
+                else:
+                    bucket.times.append(at)
+                    bucket.timed.append(fact)
+        for bucket in buckets.values():  # facts come sorted by time (pipeline.collect): most buckets are in order
+            times = bucket.times
+            if any(times[i] > times[i + 1] for i in range(len(times) - 1)):
+                order = sorted(range(len(times)), key=times.__getitem__)  # stable, as a sort of the facts by time
+                bucket.timed = [bucket.timed[i] for i in order]
+                bucket.times = [times[i] for i in order]
 
     def joined(self, keys: list[tuple[str, Any]], at: float | None, window: float | None) -> list[Fact]:
         seen: set[int] = set()
