@@ -207,7 +207,10 @@ class Match:
     bound: dict[str, Fact | None]
 
 
-def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> list[Match]:
+def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases,
+               shared: dict[tuple, KindIndex] | None = None) -> list[Match]:
+    """`shared`: the indexes of whole kinds (what some()/no()/count() see) built for earlier rules of the same
+    evaluation, by kind and join keys; they do not depend on the rule, so each is built once."""
     condition = rule.condition
     filters = single_kind_filters(condition)
     probe = _EmptyEnv()
@@ -235,8 +238,13 @@ def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> 
     others = condition.bound_kinds[1:]
     # a kind bound to one fact sees only facts passing its own filters; some()/no()/count() see them all
     bound_indexes = {kind: KindIndex(passing(kind), rule.join, aliases) for kind in others}
-    quantified_indexes = {kind: KindIndex(list(by_kind.get(kind, ())), rule.join, aliases)
-                          for kind in condition.quantified_kinds}
+    shared = {} if shared is None else shared
+    quantified_indexes = {}
+    for kind in condition.quantified_kinds:
+        index = shared.get((kind, rule.join))
+        if index is None:
+            index = shared[(kind, rule.join)] = KindIndex(list(by_kind.get(kind, ())), rule.join, aliases)
+        quantified_indexes[kind] = index
     env = _Env(quantified_indexes, rule.window)
     limit = MAX_BOUND_CANDIDATES if len(others) <= 2 else 8
     matches: list[Match] = []
@@ -420,11 +428,12 @@ def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact]) -> list[Finding]:
     aliases = Aliases.learn(facts)
     results: list[tuple[Finding, _Group]] = []
     explained: set[tuple[str, int]] = set()  # path:line of every fact a specific rule's match used
+    shared: dict[tuple, KindIndex] = {}
     for rule in rules:
         if rule.condition.anchor not in by_kind:
             continue
         try:
-            matches = match_rule(rule, by_kind, aliases)
+            matches = match_rule(rule, by_kind, aliases, shared)
             if rule.fallback:
                 matches = [m for m in matches if (m.anchor.path, m.anchor.line) not in explained]
             else:
