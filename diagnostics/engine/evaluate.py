@@ -110,18 +110,28 @@ class KindIndex:
 
     def __init__(self, facts: list[Fact], keys: tuple[str, ...], aliases: Aliases) -> None:
         self.facts = facts
-        buckets: dict[tuple[str, Any], list[Fact]] = {}
-        for fact in facts:
-            for key in join_keys(fact, keys, aliases):
-                buckets.setdefault(key, []).append(fact)
         self.buckets: dict[tuple[str, Any], _Bucket] = {}
-        for key, members in buckets.items():
-            bucket = _Bucket()
-            timed = sorted((f for f in members if f.ts is not None), key=lambda f: f.ts.timestamp())  # type: ignore[union-attr]
-            bucket.timed = timed
-            bucket.times = [f.ts.timestamp() for f in timed]  # type: ignore[union-attr]
-            bucket.timeless = [f for f in members if f.ts is None]
-            self.buckets[key] = bucket
+        buckets = self.buckets
+        for fact in facts:
+            found = join_keys(fact, keys, aliases)
+            if not found:
+                continue
+            at = fact.ts.timestamp() if fact.ts is not None else None  # once per fact, not per key and per sort
+            for key in found:
+                bucket = buckets.get(key)
+                if bucket is None:
+                    bucket = buckets[key] = _Bucket()
+                if at is None:
+                    bucket.timeless.append(fact)
+                else:
+                    bucket.times.append(at)
+                    bucket.timed.append(fact)
+        for bucket in buckets.values():  # facts come sorted by time (pipeline.collect): most buckets are in order
+            times = bucket.times
+            if any(times[i] > times[i + 1] for i in range(len(times) - 1)):
+                order = sorted(range(len(times)), key=times.__getitem__)  # stable, as a sort of the facts by time
+                bucket.timed = [bucket.timed[i] for i in order]
+                bucket.times = [times[i] for i in order]
 
     def joined(self, keys: list[tuple[str, Any]], at: float | None, window: float | None) -> list[Fact]:
         seen: set[int] = set()
@@ -204,7 +214,10 @@ class Match:
     bound: dict[str, Fact | None]
 
 
-def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> list[Match]:
+def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases,
+               shared: dict[tuple, KindIndex] | None = None) -> list[Match]:
+    """`shared`: the indexes of whole kinds (what some()/no()/count() see) built for earlier rules of the same
+    evaluation, by kind and join keys; they do not depend on the rule, so each is built once."""
     condition = rule.condition
     filters = single_kind_filters(condition)
     probe = _EmptyEnv()
@@ -232,8 +245,13 @@ def match_rule(rule: Rule, by_kind: dict[str, list[Fact]], aliases: Aliases) -> 
     others = condition.bound_kinds[1:]
     # a kind bound to one fact sees only facts passing its own filters; some()/no()/count() see them all
     bound_indexes = {kind: KindIndex(passing(kind), rule.join, aliases) for kind in others}
-    quantified_indexes = {kind: KindIndex(list(by_kind.get(kind, ())), rule.join, aliases)
-                          for kind in condition.quantified_kinds}
+    shared = {} if shared is None else shared
+    quantified_indexes = {}
+    for kind in condition.quantified_kinds:
+        index = shared.get((kind, rule.join))
+        if index is None:
+            index = shared[(kind, rule.join)] = KindIndex(list(by_kind.get(kind, ())), rule.join, aliases)
+        quantified_indexes[kind] = index
     env = _Env(quantified_indexes, rule.window)
     limit = MAX_BOUND_CANDIDATES if len(others) <= 2 else 8
     matches: list[Match] = []
@@ -418,11 +436,12 @@ def evaluate(ruleset: RuleSet | list[Rule], facts: list[Fact], identities: Ident
     aliases = Aliases(identities) if identities is not None else Aliases.learn(facts)
     results: list[tuple[Finding, _Group]] = []
     explained: set[tuple[str, int]] = set()  # path:line of every fact a specific rule's match used
+    shared: dict[tuple, KindIndex] = {}
     for rule in rules:
         if rule.condition.anchor not in by_kind:
             continue
         try:
-            matches = match_rule(rule, by_kind, aliases)
+            matches = match_rule(rule, by_kind, aliases, shared)
             if rule.fallback:
                 matches = [m for m in matches if (m.anchor.path, m.anchor.line) not in explained]
             else:

@@ -4,13 +4,16 @@ What is searched is derived, never hand-kept: the extractors' keywords (registry
 (`GENERIC`) what makes a record worth a `log_record` fact: a loud level field, the suffix every exception name ends
 with, and the interest literals of the catalogue and the rules (diagnostics.logs.interest).
 
-Besides the extractor keywords, the same pass finds every line start that is not `20..` (a continuation or foreign
-line), so records = line starts - those, without a `bytes.count(b"\\n20")` pass of its own (which costs more than the
-whole keyword search). A block made mostly of continuation lines (stack traces, domain XML) would call back into
-Python for each of them, so after such a block the search counts `\\n20` the plain way for a while.
+Besides the extractor keywords, the same pass finds every line start that is not a record start (not a stamp's
+`YYYY-`, any year: a continuation or foreign line), so records = line starts - those, without a counting pass of its
+own (which costs more than the whole keyword search). A block made mostly of continuation lines (stack traces,
+domain XML) would call back into Python for each of them, so after such a block the search counts record starts
+the plain way for a while.
 """
 
 from __future__ import annotations
+
+import re
 
 from diagnostics.facts.hot_keywords import PING_INDEX, ROUTINE_SUFFIX, PingFilter
 from diagnostics.facts.keywords import KEYWORD_BYTES, compile_database, database, hs_literal
@@ -19,7 +22,12 @@ from diagnostics.logs.record_fact import EXCEPTION_SUFFIXES
 
 NOT_A_RECORD = len(KEYWORD_BYTES)  # the id of the line-start literals
 GENERIC = NOT_A_RECORD + 1  # the id of what may make a log_record fact
-_LINE_STARTS = [b"\n" + bytes([c]) for c in range(256) if c != 0x32] + [b"\n2" + bytes([c]) for c in range(256) if c != 0x30]
+# A line start that is no record start: the line does not open with four digits and a dash (the year of a stamp,
+# 0000-9999: records dated 1970 or 9999 count like any other). The branches are exclusive (they differ in where the
+# first byte that breaks `DDDD-` sits), so each such line start is reported once.
+NOT_RECORD_START = rb"\n(?:[^0-9]|[0-9][^0-9]|[0-9]{2}[^0-9]|[0-9]{3}[^0-9]|[0-9]{4}[^\-])"
+_RECORD_START = re.compile(rb"\d{4}-")
+_RECORD_STARTS = re.compile(rb"\n\d{4}-")
 # The level field of a WARN/ERROR/FATAL header: the level and the whitespace after it (`\s+` in header.HEADER_RE).
 # Literals, not a regular expression: a regex here triples the database's compile time.
 LOUD_LITERALS = [level + space for level in (b"WARN", b"ERROR", b"FATAL")
@@ -45,8 +53,8 @@ def _database(count_lines: bool, interest: Interest):
         if len(_databases) > 16:
             _databases.clear()
         try:
-            _databases[key] = compile_database({PING_INDEX}, {NOT_A_RECORD: _LINE_STARTS} if count_lines else None,
-                                               generic_expressions(interest))
+            lines = [(NOT_A_RECORD, NOT_RECORD_START, 0)] if count_lines else []
+            _databases[key] = compile_database({PING_INDEX}, None, lines + generic_expressions(interest))
         except Exception:
             _databases[key] = None
     return _databases[key]
@@ -95,15 +103,18 @@ class BlockSearch:
         return found
 
     def records(self, buf, limit: int, newlines: int) -> int:
-        """Records (lines starting with `20`) in buf[:limit] that holds `newlines` newlines, after `hits`.
-        (Bytes after `limit` are left over from earlier reads: nothing here may look at them.)"""
+        """Records (lines starting with a stamp's `YYYY-`) in buf[:limit] that holds `newlines` newlines, after
+        `hits`. (Bytes after `limit` are left over from earlier reads: nothing here may look at them.)"""
+        first = 1 if _RECORD_START.match(buf, 0, limit) is not None else 0  # the first line has no "\n" before it
         if self.not_records is None:
-            return buf.count(b"\n20", 0, limit) + (1 if buf.startswith(b"20", 0, limit) else 0)
+            return len(_RECORD_STARTS.findall(buf, 0, limit)) + first
         complete = buf[limit - 1] == 0x0A
         starts = newlines + (0 if complete else 1)
-        not_records = self.not_records + (0 if buf.startswith(b"20", 0, limit) else 1)  # the first line has no "\n" before it
-        if not complete and limit >= 2 and buf[limit - 2:limit] == b"\n2":  # a last line "2" (no newline at the end of the file)
-            not_records += 1
+        not_records = self.not_records + 1 - first
+        if not complete:  # a last line too short to break `DDDD-` before the end of the file: the search saw no miss
+            tail = buf.rfind(b"\n", 0, limit) + 1
+            if tail and limit - tail < 5 and bytes(buf[tail:limit]).isdigit():
+                not_records += 1
         if self.not_records * 4 > starts:
             self.plain_left = PLAIN_BLOCKS
         return starts - not_records

@@ -7,6 +7,13 @@ exact reader and the fast filter (logs/blocks.py), which search for exactly thes
 
 A rule whose condition gives no literal and does not restrict itself to loud levels, exceptions or catalogue
 templates makes every record interesting (`everything`): correct, but slower; `rules/README.md` says how to avoid it.
+
+Build only what someone reads: when the rules are known (`analyze`), quiet records of *benign* templates get a fact
+only if a rule asks for them (by relevance, category or template id). Nothing else reads them: the unexplained-error
+rule and the correlator leave benign records out, and loud ones are built anyway. On a busy management server these
+are most records (`Ping from Routing host`, `Found the following agents behind on ping: []`): keeping them cost
+~10x the CPU and memory of everything else for byte-identical findings and incidents. Without rules (the timeline,
+a rule-less read) every catalogue template stays in, as the reader of that output is a person.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ KIND = "log_record"
 LOUD = frozenset(("WARN", "ERROR", "FATAL"))
 TEXT_FIELDS = frozenset(("message", "text", "logger", "thread", "origin"))
 MIN_LITERAL = 3  # shorter literals would wake the filter on nearly every line
-_FREE: tuple = ()  # a cover that costs nothing: loud levels, exceptions and catalogue templates are always built
+_FREE: tuple = ()  # a cover that costs nothing: loud levels, exceptions and failure templates are always built
 
 
 @dataclass(slots=True)
@@ -185,15 +192,15 @@ def _cover(node, catalogue: Catalogue) -> list[tuple[str, bool]] | None:
             out = []
             for v in values:
                 template = catalogue.get(v) if isinstance(v, str) else None
-                if template is not None and template.relevance == "context":
+                if template is not None and template.relevance != "failure":  # failure templates: always built
                     lits = template.literals()
                     if lits:
                         out.append((lits[0], False))
             return out
         if name == "relevance" and op in ("==", "in"):
-            if all(v in ("failure", "benign") for v in values):
+            if all(v == "failure" for v in values):
                 return list(_FREE)
-            return _catalogue_literals(catalogue, lambda t: t.relevance in values)
+            return _catalogue_literals(catalogue, lambda t: t.relevance in values and t.relevance != "failure")
         if name == "category" and op in ("==", "in"):
             return _catalogue_literals(catalogue, lambda t: t.category in values)  # exceptions give the rest
         if name == "template" and op == "!=" and values == [None]:
@@ -224,12 +231,16 @@ def _log_record_conditions(condition) -> list:
     return parts
 
 
-def interest_for(rules: Iterable[Any] = (), catalogue: Catalogue | None = None) -> Interest:
-    """The interest of the catalogue plus `rules` (engine Rule objects)."""
+def interest_for(rules: Iterable[Any] = (), catalogue: Catalogue | None = None, *, prune: bool = True) -> Interest:
+    """The interest of the catalogue plus `rules` (engine Rule objects). With rules, they are all the readers:
+    benign templates come in only through a rule that asks for them (see the module's docstring); `prune=False`
+    keeps them all (the tests compare both)."""
     catalogue = catalogue if catalogue is not None else load_catalogue()
+    rules = list(rules)
+    kept = ("failure",) if rules and prune else ("failure", "benign")
     literals: dict[tuple[str, bool], None] = {}
     for t in catalogue.templates:
-        if t.relevance in ("failure", "benign") and t.literals():
+        if t.relevance in kept and t.literals():
             literals.setdefault((t.literals()[0], False), None)
     everything, sources = False, []
     for rule in rules:

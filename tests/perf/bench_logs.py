@@ -1,6 +1,7 @@
 """Benchmark: fact extraction, `analyze` and `timeline --format json` on a >= 1 GiB management-server.log.
 
     python tests/perf/bench_logs.py [--size-mib 1024] [--profile production|busy] [--steps scan,analyze] [--repeat 3]
+                                    [--tree /tmp/old]   (measure another tree, e.g. `git archive <rev> diagnostics rules`)
 
 Builds the log under tests/perf/data/ (git-ignored) with make_log.py, then reports MB/s, lines/s and peak RSS of
 each step in its own process, next to `grep -c` of one keyword on the same file. MB/s is given for wall time and for
@@ -19,8 +20,10 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))  # the tree being measured comes first on sys.path, not an installed copy
 CHILD_STEPS = {
     "facts (record stream)": "scan",
+    "facts (stream, the rules' interest)": "scan-rules",
     "facts (exact reader)": "exact",
     "analyze --format json": "analyze",
 }
@@ -39,6 +42,11 @@ def child(mode: str, path: str) -> None:
     opts = ReadOptions(tz=timezone.utc, tz_name="UTC")
     if mode == "scan":
         n = sum(1 for _ in stream_facts(path, opts, stats))  # the stream picks the fast filter for plain log4j
+    elif mode == "scan-rules":  # what `analyze` reads: only records the built-in rules or the correlator can use
+        from diagnostics.engine import load_rules
+        from diagnostics.logs.interest import interest_for
+
+        n = sum(1 for _ in stream_facts(path, opts, stats, interest=interest_for(load_rules([]).rules)))
     elif mode == "exact":
         n = sum(1 for _ in facts_from_records(read_records(path, opts, stats)))
     else:
@@ -64,8 +72,16 @@ def peak_rss_mib() -> float:
 
 
 def run_child(mode: str, path: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, path], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, __file__, "--child", mode, path], capture_output=True, text=True, check=True,
+                         env=_env())
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    tree = env.get("CSDIAG_BENCH_TREE") or ROOT
+    env["PYTHONPATH"] = tree + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 
 
 def timed_command(argv: list[str], to_devnull: bool = True) -> tuple[float, float, float]:
@@ -75,7 +91,8 @@ def timed_command(argv: list[str], to_devnull: bool = True) -> tuple[float, floa
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(os.devnull, "w") as devnull:
-        subprocess.run(argv, stdout=devnull if to_devnull else subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(argv, stdout=devnull if to_devnull else subprocess.PIPE, stderr=subprocess.DEVNULL, check=False,
+                       env=_env())
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -87,10 +104,13 @@ def main() -> None:
     ap.add_argument("--size-mib", type=float, default=1024)
     ap.add_argument("--profile", default="production", choices=["production", "busy"])
     ap.add_argument("--skip-exact", action="store_true", help="skip the slow exact reader on the big file")
-    ap.add_argument("--steps", default="grep,timeline,scan,exact,analyze", help="which steps to run (comma-separated)")
+    ap.add_argument("--steps", default="grep,timeline,scan,scan-rules,exact,analyze", help="which steps to run (comma-separated)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per step; the fastest counts")
+    ap.add_argument("--tree", help="the source tree to measure (default: the one holding this script)")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "PATH"))
     args = ap.parse_args()
+    if args.tree:
+        os.environ["CSDIAG_BENCH_TREE"] = os.path.abspath(args.tree)
     if args.child:
         child(*args.child)
         return
@@ -106,7 +126,7 @@ def main() -> None:
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    print(f"file: {size / (1 << 20):.0f} MiB, {lines} lines, profile {args.profile}")
+    print(f"file: {size / (1 << 20):.0f} MiB, {lines} lines, profile {args.profile}, tree {_env()['PYTHONPATH'].split(os.pathsep)[0]}")
     steps = set(args.steps.split(","))
     if args.skip_exact:
         steps.discard("exact")

@@ -159,7 +159,6 @@ def test_probe_since_with_400_digits_is_one_line() -> None:
     assert len(str(err.value)) < 200
 
 
-@pytest.mark.xfail(strict=True, reason="open: the fast filter counts records by lines starting with '20' (diagnostics/facts/block_search.py BlockSearch.records); facts of such records are kept, the count is not")
 def test_records_dated_year_9999_count_in_analyze_as_in_timeline(tmp_path: Path) -> None:
     lines = SAMPLE.read_text().splitlines(keepends=True)[:200]
     path = tmp_path / "management-server.log"
