@@ -23,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from diagnostics.hyperscan_literal import hs_literal
+
 DATA_DIR = Path(__file__).with_name("messages")
 EXCEPTIONS_FILE = Path(__file__).with_name("exceptions.toml")
 VOCABULARY_FILE = Path(__file__).with_name("vocabulary.toml")
@@ -249,16 +251,12 @@ def _hyperscan_db(anchors: list[str], blob: bytes | None = None):
             db.scratch = hyperscan.Scratch(db)
             return db
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        exprs = [_hs_literal(a.encode("utf-8", "surrogatepass")) for a in anchors]
+        exprs = [hs_literal(a.encode("utf-8", "surrogatepass")) for a in anchors]
         db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
                    flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs))
         return db
     except Exception:  # not installed, a CPU it does not support, a stale blob: the word index does the job
         return None
-
-
-def _hs_literal(text: bytes) -> bytes:
-    return b"".join(bytes([c]) if c < 128 and chr(c).isalnum() else b"\\x%02x" % c for c in text)
 
 
 def _prepare(templates: list[Template]) -> tuple:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 
 from diagnostics.facts.hot_keywords import PING_INDEX, ROUTINE_SUFFIX, PingFilter
-from diagnostics.facts.keywords import KEYWORD_BYTES, compile_database, database, hs_literal
+from diagnostics.facts.keywords import KEYWORD_BYTES, compile_database, database
+from diagnostics.hyperscan_literal import hs_literal
 from diagnostics.logs.interest import Interest
 from diagnostics.logs.record_fact import EXCEPTION_SUFFIXES
 

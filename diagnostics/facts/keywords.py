@@ -12,6 +12,7 @@ import platform
 from pathlib import Path
 
 from diagnostics.facts.registry import EXTRACTORS, Extractor, keyword_regex
+from diagnostics.hyperscan_literal import hs_literal
 
 KEYWORDS: list[str] = []
 EXTRACTORS_OF: list[list[Extractor]] = []
@@ -25,11 +26,6 @@ KEYWORD_BYTES = [k.encode() for k in KEYWORDS]
 INDEX = {k: i for i, k in enumerate(KEYWORDS)}
 _FALLBACK = keyword_regex(KEYWORDS)
 _database = None
-
-
-def hs_literal(text: bytes) -> bytes:
-    """A Hyperscan expression matching `text` literally (every non-alphanumeric byte escaped as \\xHH)."""
-    return b"".join(bytes([c]) if c < 128 and chr(c).isalnum() else b"\\x%02x" % c for c in text)
 
 
 def compile_database(skip: set[int] = frozenset(), extra: dict[int, list[bytes]] | None = None,

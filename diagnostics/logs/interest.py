@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from diagnostics.catalogue import Catalogue, load_catalogue
+from diagnostics.hyperscan_literal import hs_literal
 
 KIND = "log_record"
 LOUD = frozenset(("WARN", "ERROR", "FATAL"))
@@ -74,8 +75,6 @@ def _matcher(literals: tuple[tuple[str, bool], ...]):
 
 
 def _hyperscan_matcher(literals: tuple[tuple[str, bool], ...]):
-    from diagnostics.facts.keywords import hs_literal  # here: diagnostics.facts imports this module
-
     if any(caseless and not text.isascii() for text, caseless in literals):
         return None  # Hyperscan folds ASCII case only: leave Unicode case folding to re
     try:
