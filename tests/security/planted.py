@@ -70,6 +70,7 @@ def cmd(payload: str) -> str:
     """An agent command trace (`Sending { Cmd ... [payload] }`); payload is a template, braces doubled."""
     return S + f"[{payload}] }}}}"
 
+
 FORMS: tuple[Form, ...] = (
     Form("apikey-query", api("listHosts&apiKey={v}&response=json"), _q),
     Form("signature-query", api("listHosts&apiKey=x&signature={v}"), _q),
