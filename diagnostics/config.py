@@ -11,12 +11,18 @@ user's rule folder adds to the site's instead of hiding it. Every value remember
     ignore = ["host.memory-pressure"]  # rule ids (or fnmatch patterns) never to report
     ping_interval = 60.0            # ping.interval of the management server, seconds
     ping_timeout = 2.5              # ping.timeout multiplier
-    [probe]                         # probe defaults
+    [probe]                         # probe defaults (env: CSDIAG_PROBE_USER, CSDIAG_PROBE_PORT, ...)
     user = "root"
     port = 22
     identity = "~/.ssh/id_ed25519"
     known_hosts = "~/.ssh/known_hosts"
     since = "2h"
+    timeout = 10                    # connect timeout, seconds
+    ssh_config = "~/.ssh/config"
+
+The probe's user, port and identity are defaults in the place of the built-in ones (root, 22, agent and ~/.ssh
+keys): what the HOST argument and the flags say wins, then the operator's ~/.ssh/config entry for that host (as for
+`ssh`), then these values.
 """
 
 from __future__ import annotations
@@ -31,9 +37,11 @@ SYSTEM_FILE = Path("/etc/csdiag/config.toml")
 
 _SCALARS = {"tz": str, "ping_interval": float, "ping_timeout": float}
 _LISTS = ("rules", "ignore")
-_PROBE = {"user": str, "port": int, "identity": str, "known_hosts": str, "since": str, "timeout": float}
+_PROBE = {"user": str, "port": int, "identity": str, "known_hosts": str, "since": str, "timeout": float,
+          "ssh_config": str}
 _ENV = {"tz": "CSDIAG_TZ", "ping_interval": "CSDIAG_PING_INTERVAL", "ping_timeout": "CSDIAG_PING_TIMEOUT",
         "rules": "CSDIAG_RULES", "ignore": "CSDIAG_IGNORE"}
+PROBE_ENV = {key: f"CSDIAG_PROBE_{key.upper()}" for key in _PROBE}  # CSDIAG_PROBE_USER, CSDIAG_PROBE_PORT, ...
 DEFAULTS: dict[str, Any] = {"tz": None, "ping_interval": 60.0, "ping_timeout": 2.5, "rules": [], "ignore": []}
 
 
@@ -87,6 +95,11 @@ def load_config(flags: dict[str, Any] | None = None) -> Config:
             cfg.warnings.append(f"{var}={raw!r}: not a number, ignored")
             continue
         cfg.set(key, value, f"env {var}")
+    for key, var in PROBE_ENV.items():
+        raw = os.environ.get(var)
+        if raw is None or raw == "":
+            continue
+        _set_probe(cfg, key, raw, f"env {var}", f"{var}={raw!r}")
     for key, value in (flags or {}).items():
         if value is None or value == [] or value == ():
             continue
@@ -134,14 +147,29 @@ def _apply_file(cfg: Config, path: Path, label: str) -> None:
                 if pkey not in _PROBE:
                     cfg.warnings.append(f"{path}: unknown key probe.{pkey} (known: {', '.join(_PROBE)}), ignored")
                     continue
-                try:
-                    cfg.probe[pkey] = _PROBE[pkey](pvalue)
-                except (TypeError, ValueError):
-                    cfg.warnings.append(f"{path}: probe.{pkey} = {pvalue!r} is not a {_PROBE[pkey].__name__}, ignored")
-                    continue
-                cfg.probe_sources[pkey] = source
+                _set_probe(cfg, pkey, pvalue, source, f"{path}: probe.{pkey} = {pvalue!r}")
         else:
             cfg.warnings.append(f"{path}: unknown key {key!r} (known: {', '.join([*_SCALARS, *_LISTS, 'probe'])}), ignored")
+
+
+def _set_probe(cfg: Config, key: str, value: Any, source: str, where: str) -> None:
+    """One probe default; a value of the wrong type (a bool or float where a port goes, too) is one warning."""
+    kind = _PROBE[key]
+    try:
+        if isinstance(value, bool) or (kind is int and isinstance(value, float)):
+            raise ValueError
+        converted = kind(value)
+    except (TypeError, ValueError):
+        cfg.warnings.append(f"{where} is not a {kind.__name__}, ignored")
+        return
+    if key == "port" and not 0 < converted < 65536:
+        cfg.warnings.append(f"{where} is out of range, ignored")
+        return
+    if key == "timeout" and not 0 < converted <= 3600:
+        cfg.warnings.append(f"{where} must be between 0 and 3600 seconds, ignored")
+        return
+    cfg.probe[key] = converted
+    cfg.probe_sources[key] = source
 
 
 def show_lines(cfg: Config) -> list[str]:

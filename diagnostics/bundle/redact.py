@@ -64,6 +64,8 @@ class Table:
     settings: frozenset[str]
     pair: frozenset[str]
     prefilter: tuple[str, ...]
+    quick: Callable[[str], bool]  # any prefilter literal in the (lower-cased) text
+    benign: tuple[re.Pattern[str], ...]  # text holding a prefilter literal that never names a secret
     base64_guard: tuple[str, ...]
     min_value: int
     leave_out: tuple[re.Pattern[str], ...]
@@ -97,6 +99,12 @@ def load_table(path: Path = TABLE) -> Table:
     def norm(names: tuple[str, ...]) -> frozenset[str]:
         return frozenset(_SEP.sub("", n.lower()) for n in names)
 
+    benign = []
+    for pattern in strings("prefilter", "benign"):  # one regex each: each is searched from its literal prefix, fast
+        try:
+            benign.append(re.compile(pattern))
+        except re.error as exc:
+            raise RedactionTableError(f"{path}: [prefilter] benign {pattern!r}: {exc}") from None
     leave_out = []
     for pattern in strings("files", "leave_out"):
         try:
@@ -110,6 +118,8 @@ def load_table(path: Path = TABLE) -> Table:
         settings=frozenset(s.lower() for s in strings("names", "settings")),
         pair=norm(strings("names", "pair")),
         prefilter=strings("prefilter", "literals"),
+        quick=_any_of(strings("prefilter", "literals")),
+        benign=tuple(benign),
         base64_guard=strings("views", "base64_guard"),
         min_value=int(doc.get("views", {}).get("min_value", 4)),
         leave_out=tuple(leave_out),
@@ -196,6 +206,22 @@ def _may_hold_secret(low: str, literals: tuple[str, ...]) -> bool:
         decoded = unquote(unquote(low))
         return decoded != low and test(decoded)
     return False
+
+
+def _guard_text(low: str, t: Table) -> str | None:
+    """The lower-cased line the forms' guards are tested on: without its benign text ([prefilter] benign), or None
+    when no prefilter literal is left (the line holds no secret; most lines of a log end here)."""
+    if not _may_hold_secret(low, t.prefilter):
+        return None
+    stripped = _strip_benign(low, t)
+    return stripped if stripped is low or _may_hold_secret(stripped, t.prefilter) else None
+
+
+def _strip_benign(low: str, t: Table) -> str:
+    """`low` without the text of [prefilter] benign (`low` itself when there is none)."""
+    for pattern in t.benign:
+        low = pattern.sub(" ", low)
+    return low
 
 
 def _spans(text: str, low: str, forms: tuple[Form, ...]) -> list[tuple[int, int]]:
@@ -325,6 +351,14 @@ class Redactor:
 
     def line(self, text: str) -> str:
         """Redact one line; its line ending (if any) is kept as is."""
+        if not self._in_pem and self._chpasswd is None:
+            # The fast exit most lines of a log take: no prefilter literal (PEM and chpasswd starts are literals
+            # too) and no %-escape that could hide one. One lower() and a chain of `in` tests, no further calls.
+            low = text.lower()
+            if "%" not in low:
+                t = table()
+                if not t.quick(low) or not t.quick(_strip_benign(low, t)):
+                    return text
         body = text.rstrip("\r\n")
         ending = text[len(body):]
         return self._body(body) + ending
@@ -350,8 +384,9 @@ class Redactor:
         if self._chpasswd is not None or "chpasswd" in body:
             spans.extend(self._chpasswd_spans(body))
         low = body.lower()
-        if spans or _may_hold_secret(low, t.prefilter):
-            found, rules = self._find(body, low)
+        guard = _guard_text(low, t)
+        if spans or guard is not None:
+            found, rules = self._find(body, low if guard is None else guard)
             spans.extend(found)
             for rule in rules:
                 self.by_rule[rule] = self.by_rule.get(rule, 0) + 1
@@ -438,8 +473,9 @@ class Redactor:
         for line in view.split("\n"):
             low = line.lower()
             found = sub._chpasswd_spans(line) if (sub._chpasswd is not None or "chpasswd" in line) else []
-            if found or _may_hold_secret(low, table().prefilter):
-                spans, _rules = sub._find(line, low) if sub._depth <= 2 else ([], [])
+            guard = _guard_text(low, table())
+            if found or guard is not None:
+                spans, _rules = sub._find(line, low if guard is None else guard) if sub._depth <= 2 else ([], [])
                 found += spans
             values |= {line[s:e] for s, e in found}
         return values

@@ -164,6 +164,7 @@ def analyze(
                                ping_interval=cfg.get("ping_interval"), ping_timeout=cfg.get("ping_timeout"), progress=progress,
                                ignore=cfg.get("ignore"), scope=scope, jobs=jobs, dask_scheduler=dask_scheduler)
     doc = result.document if no_redact else redact_document(result.document)
+    _unmatched_scope(doc, vm, host)
     for e in doc["errors"]:
         warn(for_terminal(e["message"]))
     text = render(doc, fmt, quiet, verbose)
@@ -184,6 +185,18 @@ def analyze(
     if result.rule_errors:
         code = ExitCode.UNKNOWN  # some rules were not applied: the answer cannot be trusted to be complete
     raise typer.Exit(int(code))
+
+
+def _unmatched_scope(doc: dict, vm: str | None, host: str | None) -> None:
+    """--vm/--host that no fact of the inputs names (a typo, the wrong VM) is not "OK, no problems": nothing was
+    analysed for it. The run becomes UNKNOWN with one error line naming the filter, in every format."""
+    if not (vm or host) or doc["summary"]["facts"] or not any(item.get("facts") for item in doc["inputs"]):
+        return
+    what = " and ".join(f"{flag} {value}" for flag, value in (("--vm", vm), ("--host", host)) if value)
+    doc["errors"].append({"path": what, "message": f"{what}: no record of the inputs names it; nothing was analysed "
+                                                   "(check the instance name, UUID or host name)"})
+    doc["summary"]["errors"] = len(doc["errors"])
+    doc["summary"]["status"] = "UNKNOWN"
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -54,9 +53,9 @@ def create(
     hostname: list[str] = typer.Option([], "--hostname", help="A host name to pseudonymise besides the learned ones (repeatable)."),
     account: list[str] = typer.Option([], "--account", help="An account name to pseudonymise besides the learned ones (repeatable)."),
     probe: list[str] = typer.Option([], "--probe", metavar="HOST", help="Also probe this KVM host over SSH now (repeatable; see `csdiag probe`)."),
-    ssh_user: str = typer.Option("root", "--ssh-user", help="Login user for --probe hosts without user@."),
+    ssh_user: str | None = typer.Option(None, "--ssh-user", help="Login user for --probe hosts without user@ (else ~/.ssh/config, csdiag's probe.user, root)."),
     identity: Path | None = typer.Option(None, "--identity", "-i", help="Private key for --probe."),
-    known_hosts: Path = typer.Option(Path("~/.ssh/known_hosts"), "--known-hosts", help="Host keys to verify --probe hosts against."),
+    known_hosts: Path | None = typer.Option(None, "--known-hosts", help="Host keys to verify --probe hosts against (else csdiag's probe.known_hosts, else ~/.ssh/known_hosts)."),
     accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Trust and record unknown host keys of --probe hosts."),
     no_reports: bool = typer.Option(False, "--no-reports", help="Do not run the analysis into reports/."),
     sign: Path | None = typer.Option(None, "--sign", metavar="KEY", help="Sign the manifest with this OpenSSH private key (ssh-keygen -Y sign; a passphrase is asked by ssh-keygen or taken from ssh-agent)."),
@@ -78,16 +77,14 @@ def create(
         return int(ExitCode.UNKNOWN)
     probe_options = None
     if probe:
-        from diagnostics.probe import ProbeOptions  # here, not at the top: the probe package loads paramiko
-        from diagnostics.probe.options import PASSWORD_ENV
+        from diagnostics.probe.defaults import ProbeSettingError, build_probe_options  # here: the probe loads paramiko
 
-        probe_options = ProbeOptions(
-            user=ssh_user,
-            identity=identity.expanduser() if identity else None,
-            known_hosts=known_hosts.expanduser(),
-            accept_new_host_key=accept_new_host_key,
-            password=os.environ.get(PASSWORD_ENV) or None,
-        )
+        try:  # the same ~/.ssh/config and csdiag probe defaults as `csdiag probe`
+            probe_options = build_probe_options(user=ssh_user, identity=identity, known_hosts=known_hosts,
+                                                accept_new_host_key=accept_new_host_key)
+        except ProbeSettingError as exc:
+            warn(str(exc))
+            return int(ExitCode.UNKNOWN)
         if window is not None:  # fetch the same window of agent.log from the probed hosts
             probe_options.since_seconds = max(60, int((datetime.now() - window).total_seconds()))
     options = BundleOptions(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 import threading
 from pathlib import Path
@@ -12,10 +11,10 @@ import typer
 
 from diagnostics.cli.common import ExitCode, stdout_console, warn
 from diagnostics.untrusted import for_terminal
-from diagnostics.probe import HostResult, ProbeOptions, parse_since, run_probe
-from diagnostics.probe.options import DEFAULT_PARALLEL, PASSWORD_ENV
+from diagnostics.probe import HostResult, run_probe
+from diagnostics.probe.defaults import ProbeSettingError, build_probe_options
+from diagnostics.probe.options import DEFAULT_PARALLEL
 from diagnostics.probe.plan import plan_lines
-from diagnostics.probe.ssh_config import DEFAULT_SSH_CONFIG
 from diagnostics.probe.run import default_out_dir, resolve_targets
 
 _MARKS = {"ok": "[green]ok[/]", "partial": "[yellow]partial[/]"}
@@ -42,52 +41,39 @@ def _prompt_password(prompt: str) -> str | None:
 
 def probe(
     hosts: list[str] = typer.Argument(..., metavar="HOST...", help="KVM hosts as \\[user@]host\\[:port]."),
-    user: str | None = typer.Option(None, "--user", "-u", help="Login user when HOST has no user@ (else the ssh config's User, else root)."),
-    port: int | None = typer.Option(None, "--port", "-p", min=1, max=65535, help="SSH port when HOST has no :port (else the ssh config's Port, else 22)."),
-    identity: Path | None = typer.Option(None, "--identity", "-i", help="Private key file (else the ssh config's IdentityFile, ssh-agent and ~/.ssh keys)."),
+    user: str | None = typer.Option(None, "--user", "-u", help="Login user when HOST has no user@ (else the ssh config's User, else csdiag's probe.user, else root)."),
+    port: int | None = typer.Option(None, "--port", "-p", min=1, max=65535, help="SSH port when HOST has no :port (else the ssh config's Port, else csdiag's probe.port, else 22)."),
+    identity: Path | None = typer.Option(None, "--identity", "-i", help="Private key file (else the ssh config's IdentityFile, else csdiag's probe.identity, else ssh-agent and ~/.ssh keys)."),
     jump: str | None = typer.Option(None, "--jump", "-J", help="Reach the hosts through this SSH host (\\[user@]host\\[:port]; else the ssh config's ProxyJump)."),
-    ssh_config: Path | None = typer.Option(None, "--ssh-config", "-F", help="ssh config file to read Host entries from (default ~/.ssh/config when it exists)."),
-    known_hosts: Path = typer.Option(Path("~/.ssh/known_hosts"), "--known-hosts", help="Host keys to verify against."),
+    ssh_config: Path | None = typer.Option(None, "--ssh-config", "-F", help="ssh config file to read Host entries from (else csdiag's probe.ssh_config, else ~/.ssh/config when it exists)."),
+    known_hosts: Path | None = typer.Option(None, "--known-hosts", help="Host keys to verify against (else csdiag's probe.known_hosts, else ~/.ssh/known_hosts)."),
     accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Trust and record unknown host keys (changed keys are still refused)."),
     sudo: bool = typer.Option(False, "--sudo", help="Run every command through 'sudo -n' (root-only ones use it anyway when the login is not root)."),
     capture_seconds: int = typer.Option(0, "--capture-seconds", min=0, max=3600, help="Capture port-8250 traffic with tcpdump for N seconds (0: no capture)."),
-    since: str = typer.Option("6h", "--since", help="How much agent.log to fetch, e.g. 30m, 2h, 1d."),
+    since: str | None = typer.Option(None, "--since", help="How much agent.log to fetch, e.g. 30m, 2h, 1d (else csdiag's probe.since, else 6h)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default ./csdiag-probe-<UTC time>)."),
     parallel: int = typer.Option(DEFAULT_PARALLEL, "--parallel", min=1, max=64, help="Hosts probed at the same time."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would run on each host; connect nowhere."),
 ) -> int:
     """Collect free, meminfo, dmesg, sensors, lscpu, numactl, virsh, agent.properties (secrets removed on the host), agent.log and an optional port-8250 capture from KVM hosts, read-only.
 
-    Password: CSDIAG_SSH_PASSWORD or a prompt on a terminal, never an option. Exit codes: 0 all collected, 1 some commands failed, 3 a host unreachable or refused.
+    Password: CSDIAG_SSH_PASSWORD or a prompt on a terminal, never an option. Defaults: `csdiag config show`. Exit codes: 0 all collected, 1 some commands failed, 3 a host unreachable or refused.
     """
+    from diagnostics.config import load_config
+
+    config = load_config()
+    for message in config.warnings:  # a broken config layer is named; the others still apply
+        warn(message)
     try:
-        since_seconds = parse_since(since)
-    except ValueError as exc:
-        warn(f"--since: {exc}")
+        options = build_probe_options(
+            user=user, port=port, identity=identity, jump=jump, ssh_config=ssh_config, known_hosts=known_hosts,
+            since=since, config=config, accept_new_host_key=accept_new_host_key, sudo=sudo,
+            capture_seconds=capture_seconds, out=out or default_out_dir(), parallel=parallel,
+            password_prompt=_prompt_password,
+        )
+    except ProbeSettingError as exc:
+        warn(str(exc))
         return int(ExitCode.UNKNOWN)
-    if identity is not None and not os.access(identity.expanduser(), os.R_OK):
-        warn(f"--identity {identity}: cannot read the key file")
-        return int(ExitCode.UNKNOWN)
-    config_path = ssh_config.expanduser() if ssh_config is not None else DEFAULT_SSH_CONFIG.expanduser()
-    if ssh_config is not None and not config_path.is_file():
-        warn(f"--ssh-config {ssh_config}: no such file")
-        return int(ExitCode.UNKNOWN)
-    options = ProbeOptions(
-        user=user,
-        port=port,
-        identity=identity.expanduser() if identity else None,
-        jump=jump,
-        ssh_config=config_path if config_path.is_file() else None,
-        known_hosts=known_hosts.expanduser(),
-        accept_new_host_key=accept_new_host_key,
-        sudo=sudo,
-        capture_seconds=capture_seconds,
-        since_seconds=since_seconds,
-        out=out or default_out_dir(),
-        parallel=parallel,
-        password=os.environ.get(PASSWORD_ENV) or None,
-        password_prompt=_prompt_password,
-    )
     try:
         targets = resolve_targets(hosts, options)
     except ValueError as exc:

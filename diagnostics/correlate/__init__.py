@@ -173,7 +173,7 @@ def _step_for(root: Finding, kinds: list[str]) -> str:
 def _hosts_with_agent_logs(collected) -> set[str]:
     out = set()
     for item in collected.inputs:
-        if item.get("kind") == "log" and item.get("side") == "agent":
+        if item.get("kind") == "log" and item.get("side") in ("agent", "mixed"):  # mixed: agent records too
             parts = item["path"].replace("\\", "/").split("/")
             out.update(parts[-3:-1])
         if item.get("kind") == "probe" and item.get("host"):

@@ -148,11 +148,19 @@ def _connect_one(target: Target, options: ProbeOptions, sock: paramiko.Channel |
         raise
     except (socket.timeout, TimeoutError):
         client.close()
-        raise ConnectFailed("unreachable", f"{name}: unreachable: connection timed out after {options.connect_timeout:g} s") from None
+        raise ConnectFailed("unreachable", f"{name}: unreachable: connection timed out after {options.connect_timeout:g} s"
+                                           f"{_where(target)}") from None
     except (OSError, paramiko.SSHException, EOFError) as exc:
         client.close()
         reason = _reason(exc)
-        raise ConnectFailed("unreachable", f"{name}: unreachable: {reason}") from None
+        raise ConnectFailed("unreachable", f"{name}: unreachable: {reason}{_where(target)}") from None
+
+
+def _where(target: Target) -> str:
+    """The address and port tried, when the label does not show them (they came from a config, not the HOST typed)."""
+    if target.explicit_port and not target.name:
+        return ""
+    return f" ({target.host}:{target.port})" if ":" not in target.host else f" ([{target.host}]:{target.port})"
 
 
 def _reason(exc: BaseException) -> str:

@@ -82,12 +82,16 @@ class ProbeOptions:
     `commands` replaces the standard allow-list (tests add a slow or noisy spec this way; the CLI never does).
     `password` comes from CSDIAG_SSH_PASSWORD or `password_prompt` (a getpass wrapper), never from argv.
     user/port/identity/jump are the flags: None when not given, so that ~/.ssh/config (`ssh_config`, None: read
-    no config) can fill them per host before the defaults (root, 22) do.
+    no config) can fill them per host before the defaults do. default_user/port/identity are csdiag's config-file
+    and CSDIAG_PROBE_* defaults, which take the place of the built-in ones (root, 22, agent and ~/.ssh keys).
     """
 
     user: str | None = None
     port: int | None = None
     identity: Path | None = None
+    default_user: str | None = None
+    default_port: int | None = None
+    default_identity: Path | None = None
     jump: str | None = None
     ssh_config: Path | None = None
     known_hosts: Path = field(default_factory=lambda: Path.home() / ".ssh" / "known_hosts")

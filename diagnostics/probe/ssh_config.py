@@ -2,7 +2,8 @@
 the host `ssh kvm01` reaches: Host patterns, HostName, User, Port, IdentityFile and ProxyJump.
 
 Precedence, as in ssh: what the HOST argument says (user@, :port), then csdiag's flags (--user, --port,
---identity, --jump), then the config file, then the defaults (root, 22). ProxyJump hops are looked up in the same
+--identity, --jump), then the config file, then csdiag's own probe defaults (config file, CSDIAG_PROBE_*), then the
+built-in ones (root, 22). ProxyJump hops are looked up in the same
 file (an alias there is resolved too); `ProxyJump none` means no jump host. Options csdiag does not implement
 (ProxyCommand, Match exec, ...) are not guessed at: the host is reached directly, as the rest of the entry says.
 """
@@ -90,12 +91,14 @@ def _resolve(text: str, options, config: paramiko.SSHConfig | None, *, jump_flag
         raise SshConfigError(f"{text}: more than {MAX_JUMPS} jump hosts (a ProxyJump loop in the ssh config?)")
     raw = parse_target(text.removeprefix("ssh://"), "", DEFAULT_PORT)
     entry = host_entry(config, raw.host)
-    user = raw.user if raw.explicit_user else (options.user or entry.user or DEFAULT_USER)
-    port = raw.port if raw.explicit_port else (options.port or entry.port or DEFAULT_PORT)
+    user = raw.user if raw.explicit_user else (options.user or entry.user or options.default_user or DEFAULT_USER)
+    port = raw.port if raw.explicit_port else (options.port or entry.port or options.default_port or DEFAULT_PORT)
     if options.identity is not None:
         identity: tuple[Path, ...] = (options.identity,)
     else:  # ssh skips IdentityFile entries that do not exist; so does csdiag
         identity = tuple(path for path in entry.identity_files if path.is_file())
+        if not identity and options.default_identity is not None:
+            identity = (options.default_identity,)
     hops = jump_flag if jump_flag is not None else entry.proxy_jump
     jump = None
     if hops:

@@ -132,11 +132,22 @@ def _ts(value: str | None) -> datetime | None:
         return None
 
 
-def _lane_of(path: str, doc: dict) -> str:
+def _lane_of(path: str, doc: dict, hosts: tuple[str, ...] = ()) -> str:
+    """The lane of an evidence file: its host for host evidence and for an agent.log (the incident's host named by
+    one of its folders, as `kvm01/agent.log`; its side may read `mixed` when some records look like the management
+    server's), else the management server."""
     for item in doc.get("inputs", []):
         if item.get("path") == path:
-            if item.get("side") == "agent" or (item.get("kind") == "host" and item.get("host")):
-                return item.get("host") or "agent"
+            if item.get("kind") == "host" and item.get("host"):
+                return item["host"]
+            agent_side = item.get("side") in ("agent", "mixed") or os.path.basename(path).startswith("agent.log")
+            if agent_side:
+                folders = path.replace("\\", "/").split("/")[:-1]
+                named = [h for h in hosts if h in folders]
+                if named:
+                    return named[-1]
+                if item.get("side") == "agent":
+                    return item.get("host") or "agent"
             return "management server"
     return "management server"
 
@@ -145,20 +156,21 @@ def timeline_svg(doc: dict, inc: dict, by_id: dict) -> str:
     """The operation on a time axis: steps as bars on the management server's lane, evidence ticks on the lane of
     the file they come from (the host of an agent.log), the failing step in red with a dashed marker."""
     steps = [st for st in inc.get("steps", []) if _ts(st.get("first"))]
+    hosts = tuple(inc.get("hosts") or ())
     marks: list[tuple[str, datetime, str, bool]] = []  # lane, time, label, failure
     for st in inc.get("steps", []):
         for e in st.get("evidence", []):
             t = _ts(e.get("ts"))
             if t:
-                marks.append((_lane_of(e["path"], doc), t, f"{cite(e['path'], e.get('line'))}", st["status"] == "failed"))
+                marks.append((_lane_of(e["path"], doc, hosts), t, f"{cite(e['path'], e.get('line'))}", st["status"] == "failed"))
     rc = inc.get("root_cause") or {}
     for e in rc.get("evidence", []):
         t = _ts(e.get("ts"))
         if t:
-            marks.append((_lane_of(e["path"], doc), t, cite(e["path"], e.get("line")), True))
+            marks.append((_lane_of(e["path"], doc, hosts), t, cite(e["path"], e.get("line")), True))
     root = by_id.get(rc.get("finding") or "")
     if root and _ts(root.get("first")) and root.get("evidence"):
-        marks.append((_lane_of(root["evidence"][0]["path"], doc), _ts(root["first"]), "root cause: "
+        marks.append((_lane_of(root["evidence"][0]["path"], doc, hosts), _ts(root["first"]), "root cause: "
                       + cite(root["evidence"][0]["path"], root["evidence"][0].get("line")), True))
     times = [t for st in steps for t in (_ts(st["first"]), _ts(st.get("last"))) if t] + [m[1] for m in marks]
     if not times:

@@ -251,3 +251,17 @@ def test_timeline_job_on_stdin_errors_before_printing_anything():
         proc = run_process("timeline", "-", "--job", "2210", "--tz", "UTC", stdin=f.read())
     assert proc.returncode == 3 and proc.stdout == "" and "cannot follow stdin" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("flag, value", [("--vm", "i-9-999-VM"), ("--host", "kvm99")])
+def test_a_vm_or_host_filter_that_names_nothing_in_the_inputs_is_unknown_not_ok(flag, value):
+    """A typo in --vm must not read as "OK, no problems found" with exit 0: nothing was analysed for it."""
+    quiet = run_process("analyze", "samples/libvirt-memory-start", "--tz", "UTC", flag, value, "--quiet")
+    doc = json.loads(run_process("analyze", "samples/libvirt-memory-start", "--tz", "UTC", flag, value, "-f", "json").stdout)
+
+    assert quiet.returncode == 3 and quiet.stdout.startswith("UNKNOWN")
+    assert f"csdiag: {flag} {value}: no record of the inputs names it" in quiet.stderr
+    assert doc["summary"]["status"] == "UNKNOWN" and doc["errors"][-1]["path"] == f"{flag} {value}"
+    matched = run_process("analyze", "samples/libvirt-memory-start", "--tz", "UTC", flag,
+                          "i-2-57-VM" if flag == "--vm" else "kvm01", "--quiet")
+    assert matched.returncode == 2 and "no record of the inputs" not in matched.stderr

@@ -103,3 +103,17 @@ def test_format_follows_the_extension_and_html_is_redacted(tmp_path):
     proc = run_process("analyze", str(logs), "--tz", "UTC", "-o", str(target))
     text = target.read_text()
     assert text.startswith("<!DOCTYPE html>") and "S3cr3tS3ss10nK3y" not in text, proc.stderr
+
+
+def test_the_host_lane_of_the_timeline_holds_the_evidence_of_that_hosts_agent_log():
+    """kvm01/agent.log:378 is the root cause: kvm01's lane must carry it, not say "no evidence from this host"."""
+    import json as _json
+
+    from diagnostics.report.html_report import render_html
+
+    doc = _json.loads(run_process("analyze", "samples/libvirt-memory-start", "--tz", "UTC", "-f", "json").stdout)
+    page = render_html(doc)
+    lanes = page.split(">kvm01</text>")[1].split("</text>")[0]  # what follows the kvm01 lane label
+
+    assert "no evidence from this host" not in lanes
+    assert page.count("no evidence from this host among the inputs") == 1  # kvm02: no file of it among the inputs

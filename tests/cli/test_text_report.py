@@ -121,3 +121,15 @@ def test_help_is_not_cut():
     proc = run_process("analyze", "--help", env={"COLUMNS": "80"})
     assert proc.returncode == 0 and "…" not in proc.stdout
     assert "fnmatch" in proc.stdout.replace("\n", " ")
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_missing_evidence_never_asks_for_an_agent_log_that_is_among_the_inputs(sample):
+    """An agent.log in a host's folder is that host's agent.log, even when some of its records read as management
+    server ones (its input side is then `mixed`): asking the operator to probe for it contradicts the evidence cited."""
+    doc = json.loads(run_process("analyze", f"samples/{sample}", "--tz", "UTC", "-f", "json").stdout)
+    given = {item["path"].split("/")[-2] for item in doc["inputs"]
+             if item.get("kind") == "log" and os.path.basename(item["path"]).startswith("agent.log")}
+    asked = {line.split("host ")[1].split(" ")[0] for incident in doc["incidents"]
+             for line in incident["missing_evidence"] if line.startswith("no agent.log from host")}
+    assert not given & asked, (given, asked)
