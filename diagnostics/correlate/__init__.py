@@ -77,7 +77,10 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
             shown.add(f.message)
             entry = {"rule": f.rule_id, "category": f.category, "summary": f.message, "finding": ids.get(id(f)),
                      "severity": f.severity, "symptom_of": list(f.symptom_of)}
-            (symptoms if f.symptom_of else contributing).append(entry)
+            (symptoms if f.symptom_of else contributing).append((f.fallback, entry))
+        # a rule that knows the failure says more than the catch-all for a message it only recognises: first
+        contributing = [e for _generic, e in sorted(contributing, key=lambda pair: pair[0])]
+        symptoms = [e for _generic, e in sorted(symptoms, key=lambda pair: pair[0])]
         if outcome == "failed":
             for f in mine:  # an unexplained error inside a failed operation is no longer a mere warning
                 if f.fallback and f.severity == "warning":
