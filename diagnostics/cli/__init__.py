@@ -68,9 +68,25 @@ def _quiet_closed_pipe() -> None:
     sys.exit(0)
 
 
+# rich's boxed help cuts what does not fit its columns with "…" (option names below ~80 columns); click's plain
+# help wraps every word instead. Boxes only where they fit whole: a terminal at least this wide.
+BOXED_HELP_MIN_COLUMNS = 80
+
+
+def _boxed_help_fits() -> bool:
+    if os.environ.get("TERM") == "dumb" or not sys.stdout.isatty():
+        return False
+    try:
+        columns = int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (OSError, ValueError):
+        return False
+    return columns >= BOXED_HELP_MIN_COLUMNS
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the app; map usage errors to UNKNOWN (3) so they never read as CRITICAL (2); a closed pipe is exit 0."""
     was_devnull = _is_devnull()
+    app.rich_markup_mode = "rich" if _boxed_help_fits() else None
     try:
         rv = app(args=argv, prog_name="csdiag", standalone_mode=False)
     except KeyboardInterrupt:

@@ -22,9 +22,9 @@ DEFAULT_TIMEOUT_S = 30.0
 
 def api_snapshot(
     profile: Optional[str] = typer.Option(None, "--profile", "-p", help="cmk profile (section of ~/.cmk/config). "
-                                          "Without it: CLOUDSTACK_KEY/CLOUDSTACK_SECRET, else cmk's default profile."),
+                                          "Without it: CLOUDSTACK_KEY and CLOUDSTACK_SECRET, else cmk's default profile."),
     url: Optional[str] = typer.Option(None, "--url", help="API endpoint, overriding the profile's "
-                                      "(e.g. https://ms.example:8443/client/api). Never put keys here."),
+                                      "such as https://ms:8443/client/api (never put keys here)."),
     vm: Optional[str] = typer.Option(None, "--vm", help="The VM: name, display name, instance name or UUID."),
     offering: Optional[str] = typer.Option(None, "--offering", help="The requested offering: name or UUID."),
     job: Optional[str] = typer.Option(None, "--job", help="An async job UUID to fetch with queryAsyncJobResult."),

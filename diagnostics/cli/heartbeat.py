@@ -23,7 +23,7 @@ def heartbeat(
     ping_interval: float = typer.Option(60.0, "--ping-interval", help="CloudStack ping.interval in seconds."),
     ping_timeout: float = typer.Option(2.5, "--ping-timeout", help="CloudStack ping.timeout multiplier; silence beyond interval x timeout is critical."),
     port: int = typer.Option(8250, "--port", help="Agent port on the management server."),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text (tables) or json (schema diagnostics/report/heartbeat.schema.json)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text (tables) or json (schema: heartbeat.schema.json in diagnostics/report)."),
 ) -> None:
     """Per connection: cadence of agent pings, silences, retransmissions, resets, reconnects, TLS handshake.
 

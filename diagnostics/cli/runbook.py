@@ -19,7 +19,7 @@ STATUS_EXIT = {"OK": ExitCode.OK, "WARNING": ExitCode.WARNING, "CRITICAL": ExitC
 def change_offering(
     evidence: list[str] = typer.Argument(None, metavar="EVIDENCE", help="Logs, host evidence, pcaps, probe folders, API snapshots, bundles (as for analyze)."),
     vm: Optional[str] = typer.Option(None, "--vm", help="Judge only this VM's evidence: instance name (i-2-42-VM) or uuid."),
-    fmt: str = format_option("text", ("text", "markdown", "json"), "text, markdown (a checklist) or json (schema diagnostics/report/runbook.schema.json)."),
+    fmt: str = format_option("text", ("text", "markdown", "json"), "text, markdown (a checklist) or json (schema: runbook.schema.json in diagnostics/report)."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: local zone."),
     rules: list[str] = typer.Option([], "--rules", help="An extra rule folder (repeatable), added to the built-in rules/."),
     ping_interval: float = typer.Option(60.0, "--ping-interval", help="ping.interval of the management server, seconds (heartbeat gaps)."),

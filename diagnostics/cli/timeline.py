@@ -29,7 +29,7 @@ def timeline(
     level: Optional[str] = typer.Option(None, "--level", help="Minimum level: TRACE, DEBUG, INFO, WARN, ERROR."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Zone of the logs' naive timestamps (IANA name, UTC, +02:00). Default: local zone."),
     paste: Optional[bool] = typer.Option(None, "--paste/--no-paste", help="Repair a ticket paste (quotes, wrapping, links). Default: detect."),
-    fmt: str = format_option("text", ("text", "json"), "text, or json (one JSON object per line; schema diagnostics/report/timeline.schema.json)."),
+    fmt: str = format_option("text", ("text", "json"), "text, or json (one JSON object per line; schema: timeline.schema.json in diagnostics/report)."),
     facts_only: bool = typer.Option(False, "--facts-only", help="Show only records that produced facts."),
 ) -> None:
     """Print the merged timeline of records and facts across management-server.log and agent.log files."""

@@ -123,6 +123,61 @@ def test_help_is_not_cut():
     assert "fnmatch" in proc.stdout.replace("\n", " ")
 
 
+def _every_command():
+    import typer
+
+    from diagnostics.cli import app
+
+    def walk(command, path):
+        yield path
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            yield from walk(sub, [*path, name])
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+def _help_in_terminal(argv, columns):
+    """`csdiag ARGV --help` on a real pseudo-terminal COLUMNS wide: what an operator's terminal shows."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR")}
+    env["TERM"] = "xterm"
+    proc = subprocess.Popen([sys.executable, "-m", "diagnostics", *argv, "--help"], cwd=ROOT, env=env,
+                            stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True)
+    os.close(terminal)
+    chunks = []
+    try:
+        while True:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(controller)
+        proc.wait(timeout=60)
+    return proc.returncode, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8", "replace"))
+
+
+@pytest.mark.parametrize("argv", _every_command(), ids=lambda argv: " ".join(argv) or "csdiag")
+def test_no_help_text_is_cut(argv):
+    """Boxed help on an 80-column terminal, plain help when piped or narrower: never a word cut with "…"."""
+    rc, boxed = _help_in_terminal(argv, 80)
+    assert rc == 0 and "─" in boxed and "…" not in boxed, [line for line in boxed.splitlines() if "…" in line]
+    rc, narrow = _help_in_terminal(argv, 50)
+    assert rc == 0 and "─" not in narrow and "…" not in narrow
+    piped = run_process(*argv, "--help")
+    assert piped.returncode == 0 and "─" not in piped.stdout and "…" not in piped.stdout
+    assert "Usage: csdiag" in piped.stdout
+
+
 @pytest.mark.parametrize("sample", SAMPLE_NAMES)
 def test_missing_evidence_never_asks_for_an_agent_log_that_is_among_the_inputs(sample):
     """An agent.log in a host's folder is that host's agent.log, even when some of its records read as management
