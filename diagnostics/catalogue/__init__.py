@@ -107,11 +107,19 @@ def _compile(text: str) -> re.Pattern[str]:
     pos = 0
     seen: set[str] = set()
     for m in PLACEHOLDER_RE.finditer(text):
-        out.append(re.escape(text[pos:m.start()]))
+        literal = text[pos:m.start()]
         name, kind = m.group("name"), m.group("type") or "text"
         pattern = TYPE_PATTERNS.get(kind, TYPE_PATTERNS["text"])
         if m.end() == len(text) and pattern.endswith("*?"):
             pattern = pattern[:-1]  # a trailing free-text placeholder takes the rest of the line
+            if literal.endswith(" ") and literal.strip() and seen:
+                # an empty value (`"... due to " + ""`, the cause logged as the next line's trace) leaves a trailing
+                # space that readers and pastes strip: "Unable to start v-1-VM due to" is still this template.
+                # Not for `literal {text}` alone: "Unexpected exception" is then another template's whole text
+                out.append(re.escape(literal.rstrip()) + r"(?:\s|$)")
+                literal = None
+        if literal is not None:
+            out.append(re.escape(literal))
         if name in seen:
             out.append(f"(?:{pattern})")
         else:

@@ -46,7 +46,13 @@ class Mined:
     cls: str
     level: str
     exception: str | None
-    sources: dict[str, tuple[str, int]] = field(default_factory=dict)  # release -> (path, line)
+    # (release, path) -> line: one text written by several classes keeps every class's place in every release
+    sources: dict[tuple[str, str], int] = field(default_factory=dict)
+    # every class that writes it (the newest release's first) -> its own (template, level, exception)
+    variants: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+
+    def releases(self) -> set[str]:
+        return {release for release, _ in self.sources}
 
 
 def merge_key(template: str) -> str:
@@ -125,7 +131,8 @@ def mine_release(tree: Tree, release: str, areas: list[dict], into: dict[str, Mi
             entry = into.get(key)
             if entry is None:
                 entry = into[key] = Mined(template, area, cls, call.level, call.exception)
-            entry.sources.setdefault(release, (path, call.line))
+            entry.sources.setdefault((release, path), call.line)
+            entry.variants.setdefault(cls, (template, call.level, call.exception))
 
 
 # ---- classification ------------------------------------------------------------------------------------------
@@ -229,7 +236,7 @@ def update(mined: dict[str, Mined], releases: list[str], out_dir: Path, heuristi
     counts: Counter = Counter()
     for key, m in mined.items():
         entry = existing.get(key)
-        src = [{"release": r, "path": p, "line": n} for r, (p, n) in m.sources.items()]
+        src = [{"release": r, "path": p, "line": n} for (r, p), n in m.sources.items()]
         if entry is None:
             base_id = f"{m.area}.{slug(m.template)}"
             new_id, n = base_id, 2
@@ -242,6 +249,10 @@ def update(mined: dict[str, Mined], releases: list[str], out_dir: Path, heuristi
         else:
             counts["updated"] += 1
             src = [s for s in entry.get("source", []) if s["release"] not in releases] + src
+            # a text several classes write keeps the class it was first catalogued under (its id names that area)
+            if entry.get("class") in m.variants and entry["class"] != m.cls:
+                text, level, exception = m.variants[entry["class"]]
+                m = Mined(text, area_of[entry["id"]], entry["class"], level, exception, m.sources, m.variants)
             if not entry.get("reviewed"):  # the miner's own guess is redone with the current heuristics
                 entry["relevance"], entry["category"] = heuristics.relevance(m), heuristics.category(m)
         # the text is derived data, refreshed from the newest release read, unless a hand review fixed it
@@ -385,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.CalledProcessError as exc:
             print(f"{args.src}: cannot read release {release} at {commit}: {exc.stderr.strip()}", file=sys.stderr)
             return 2
-        per_release = sum(1 for m in mined.values() if release in m.sources)
+        per_release = sum(1 for m in mined.values() if release in m.releases())
         print(f"{release}: {per_release} templates ({len(mined) - before} not seen in a newer release)")
     if args.exceptions:
         newest, commit = max(wanted, key=lambda w: _release_key(w[0]))

@@ -28,6 +28,10 @@ EXCEPTION_LINE_RE = re.compile(
     r"^\s*(?:Exception in thread \"[^\"]*\"\s+)?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|\s*$)"
 )
 
+# The command a record was written for, from the NDC: VmwareResource (and its secondary-storage handler) push
+# `<host>, <job>, cmd: <Command class>` while they execute one (getCommandLogTitle, 4.x).
+_NDC_COMMAND_RE = re.compile(r"(?:^|[\s,])cmd: ([A-Z]\w*)")
+
 # Side of a record from its logger (log4j `%c{3}` on agents, `%c{1.}` on the management server) and thread.
 AGENT_LOGGERS = ("cloud.agent.", "kvm.resource.", "resource.wrapper.", "utils.nio.Nio", "kvm.storage.", "hypervisor.kvm.")
 AGENT_THREADS = ("AgentRequest-Handler", "agentRequest-Handler", "AgentOutRequest-Handler", "Agent-SelfTask",
@@ -113,6 +117,7 @@ def log_record_of(rec: Record, interest: Interest) -> LogRecord | None:
     if category is None and area is not None:
         category = area[1]  # a hint only: the unexplained-errors rule reports it with a low confidence
     jobs = rec.jobs
+    command = _NDC_COMMAND_RE.search(rec.ndc) if rec.ndc and "cmd: " in rec.ndc else None
     return LogRecord(
         ts=rec.ts, path=rec.path, line=rec.line, text=rec.text,
         job=jobs[0] if jobs else None, work_job=jobs[1] if len(jobs) > 1 else None, logid=rec.logid,
@@ -120,4 +125,5 @@ def log_record_of(rec: Record, interest: Interest) -> LogRecord | None:
         exceptions=exceptions, template=template, category=category, relevance=relevance,
         origin=rec.origin, loud=rec.level in LOUD_LEVELS or bool(exceptions),
         signature=template or message_shape(rec.message), area=area[0] if area else None,
+        command=command.group(1) if command else None,
     )

@@ -244,3 +244,4 @@ class LogRecord(Fact):
     loud: bool = False  # WARN/ERROR/FATAL, or carries an exception: what "never silent" must account for
     signature: str = ""  # the catalogue id, else the message's masked shape (diagnostics.logs.masking): the grouping key
     area: str | None = None  # the logger's part of CloudStack (diagnostics/logs/areas.toml)
+    command: str | None = None  # the agent command the record was written for: VmwareResource's NDC `cmd: MigrateVolumeCommand`
