@@ -63,7 +63,7 @@ _JOB_RE = re.compile(r"job-(\d+)(?:/job-(\d+))?")
 
 def parse_ts(text: str, tz: tzinfo | None) -> datetime | None:
     """`2025-01-02 03:04:05,678` or `2025-01-02T03:04:05.678` -> aware datetime in `tz`."""
-    suffix = _offset_suffix(tz)
+    suffix = offset_suffix(tz)
     try:
         ts = datetime.fromisoformat(text + suffix if suffix else text)  # takes ',' and 3 or 6 fraction digits
     except ValueError:
@@ -79,7 +79,7 @@ def parse_ts(text: str, tz: tzinfo | None) -> datetime | None:
 _SUFFIXES: dict[tzinfo | None, str] = {None: ""}
 
 
-def _offset_suffix(tz: tzinfo | None) -> str:
+def offset_suffix(tz: tzinfo | None) -> str:
     """`+02:00` for a fixed-offset zone: parsing it with the stamp is several times cheaper than `replace(tzinfo=)`.
     Empty for zones with rules (DST): those are attached afterwards."""
     suffix = _SUFFIXES.get(tz)
