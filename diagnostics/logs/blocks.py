@@ -223,6 +223,7 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
     votes = sum(stats.side_votes.values())
     ranges: list[list] = []  # [start, end, [(keyword index, hit end), ...], a GENERIC hit among them]
     record_end = floor
+    rfind, find, header = buf.rfind, buf.find, _HEADER_PREFIX.match
     for end, index in hits:
         at = end - 1
         if at < record_end:
@@ -232,8 +233,20 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
                 if index == GENERIC:
                     current[3] = True
             continue
-        start = _record_start(buf, at, record_end, limit)
-        record_end = _record_end(buf, start, limit)
+        # most hits lie in a one-line record: its own line a header, the next line one too (the tests of
+        # _record_start/_record_end that answer first, inline); anything else takes the general walk
+        start = rfind(b"\n", record_end, at) + 1
+        if start < record_end:
+            start = record_end
+        elif start > record_end and header(buf, start, limit) is None:
+            start = _record_start(buf, at, record_end, limit)
+        nl = find(b"\n", start, limit)
+        if nl == -1:
+            record_end = limit
+        elif nl + 1 >= limit or header(buf, nl + 1, limit) is not None:
+            record_end = nl + 1
+        else:
+            record_end = _record_end(buf, start, limit)
         ranges.append([start, record_end, [(index, end)], index == GENERIC])
     count = buf.count
     for start, stop, found, generic in ranges:
