@@ -108,6 +108,8 @@ def ndc_jobs(ndc: str | None) -> tuple[int, ...]:
     # for every record read (a generator and two calls per id were 2 us of the ~10 us of a header)
     if work is None:
         return (int(api),) if len(api) <= MAX_INT_DIGITS else ()
+    if len(api) <= MAX_INT_DIGITS and len(work) <= MAX_INT_DIGITS:
+        return int(api), int(work)
     return tuple(int(j) for j in (api, work) if len(j) <= MAX_INT_DIGITS)
 
 
