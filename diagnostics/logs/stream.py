@@ -14,6 +14,7 @@ import dataclasses
 import gc
 import io
 import sys
+import threading
 from collections.abc import Iterator
 
 from diagnostics.facts import facts_from_records
@@ -75,6 +76,8 @@ class _Prefixed(io.RawIOBase):
 
 YOUNG_THRESHOLD = 10_000  # objects allocated between young collections while a log is read (CPython's default: 700)
 _reading = [0]  # streams being read now (a caller may interleave several)
+_reading_lock = threading.Lock()
+_callers_threshold: list[int] = []  # the thresholds before the first of them started
 
 
 @contextlib.contextmanager
@@ -83,16 +86,20 @@ def _fewer_young_collections():
     traversed again by the older ones, so with the default threshold the collector cost a fifth of a busy log's
     analysis (measured: tests/perf/bench_logs.py). Cycles are still collected, only less often. The caller's
     thresholds come back when the last stream ends."""
-    before = gc.get_threshold()
-    _reading[0] += 1
-    if _reading[0] == 1 and before[0] < YOUNG_THRESHOLD:
-        gc.set_threshold(YOUNG_THRESHOLD, *before[1:])
+    with _reading_lock:  # a Dask worker may read in threads
+        _reading[0] += 1
+        if _reading[0] == 1:
+            _callers_threshold[:] = gc.get_threshold()
+            if _callers_threshold[0] < YOUNG_THRESHOLD:
+                gc.set_threshold(YOUNG_THRESHOLD, *_callers_threshold[1:])
     try:
         yield
     finally:
-        _reading[0] -= 1
-        if _reading[0] == 0 and gc.get_threshold()[0] == YOUNG_THRESHOLD and before[0] < YOUNG_THRESHOLD:
-            gc.set_threshold(*before)
+        with _reading_lock:
+            _reading[0] -= 1
+            if _reading[0] == 0 and _callers_threshold[0] < YOUNG_THRESHOLD \
+                    and gc.get_threshold()[0] == YOUNG_THRESHOLD:  # (unless the caller changed it meanwhile)
+                gc.set_threshold(*_callers_threshold)
 
 
 def stream_facts(path: str, opts: ReadOptions, stats: LogStats, *, interest: Interest | None = None,
