@@ -295,18 +295,16 @@ def _message_keywords(rec, buf, start: int, stop: int, found: list) -> set[int] 
 
 def _one_keyword(line: str, buf, stop: int, hit: tuple[int, int]) -> set[int] | None:
     """`_message_keywords` of a one-line record with one hit (the common case, without the general bookkeeping)."""
+    ascii = line.isascii()
+    if not ascii and "\ufffd" in line:  # replaced bytes: character and byte offsets part ways
+        return None
     index, end = hit
     if index >= NOT_A_RECORD:
         return set()
     end_of_line = stop - 1 if buf[stop - 1] == 0x0A else stop
     if end_of_line > 0 and buf[end_of_line - 1] == 0x0D:
         end_of_line -= 1
-    if line.isascii():
-        message_start = end_of_line - len(line)
-    elif "\ufffd" in line:
-        return None
-    else:
-        message_start = end_of_line - len(line.encode("utf-8", "surrogatepass"))
+    message_start = end_of_line - (len(line) if ascii else len(line.encode("utf-8", "surrogatepass")))
     return {index} if end - len(KEYWORD_BYTES[index]) >= message_start else set()
 
 

@@ -1,7 +1,9 @@
-"""The builder's inlined header path (reader._Assembler.header_record) gives the fields the general definitions give:
-`HEADER_RE`'s groups, `parse_ts` in the reader's zone, `layout_name` and bounded job ids, for every header generation,
-stamp form (`,`/`.`, 1-9 fraction digits, ISO `T`), zone kind (none, UTC, fixed offset, zone with DST rules) and NDC
-form, hostile ids included."""
+"""The inlined fast paths give what the general definitions give.
+
+The builder's header path (reader._Assembler.header_record): `HEADER_RE`'s groups, `parse_ts` in the reader's zone,
+`layout_name` and bounded job ids, for every header generation, stamp form (`,`/`.`, 1-9 fraction digits, ISO `T`),
+zone kind (none, UTC, fixed offset, zone with DST rules) and NDC form, hostile ids included. The filter's one-hit
+keyword test (blocks._one_keyword): the general `_message_keywords`, for ASCII, non-ASCII and undecodable text, CRLF."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import diagnostics.logs.blocks as blocks
 from diagnostics.bounded import int_or_none
+from diagnostics.facts.block_search import GENERIC
+from diagnostics.facts.keywords import KEYWORD_BYTES
 from diagnostics.logs.header import HEADER_RE, layout_name, ndc_jobs, parse_ts
 from diagnostics.logs.reader import LogStats, ReadOptions, _Assembler
 
@@ -67,3 +72,22 @@ def test_job_ids_longer_than_twenty_digits_are_dropped_not_fatal():
     assert ndc_jobs("job-" + "9" * 21) == ()
     assert ndc_jobs("job-" + "9" * 20) == (int("9" * 20),)
     assert ndc_jobs("[ctx-5e6f7a8b, job-1201/job-1202, ctx-77aa01bc]") == (1201, 1202)
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=st.sampled_from(["", "naïve ", "x \udcff ", "Größe: "]), after=st.sampled_from(["", " tail", " Größe ää"]),
+       keyword=st.integers(0, len(KEYWORD_BYTES)), where=st.sampled_from(["message", "logger"]), crlf=st.booleans(),
+       bad=st.booleans())
+def test_one_hit_keyword_test_equals_the_general_one(before, after, keyword, where, crlf, bad):
+    kw = KEYWORD_BYTES[keyword] if keyword < len(KEYWORD_BYTES) else b"ERROR "
+    index = keyword if keyword < len(KEYWORD_BYTES) else GENERIC
+    logger = b"c.c.X" + (kw if where == "logger" else b"")
+    message = before.encode("utf-8", "surrogateescape") + (b"\xff" if bad else b"") + (kw if where == "message" else b"") + after.encode()
+    raw = b"2025-03-10 15:00:00,123 DEBUG [" + logger + b"] (t-1:[]) (logid:) " + message + (b"\r\n" if crlf else b"\n")
+    buf = bytearray(b"2025-03-10 15:00:00,000 DEBUG [c.c.Y] (t-1:[]) (logid:) first\n" + raw)
+    start, stop = len(buf) - len(raw), len(buf)
+    hit = (index, buf.index(kw, start) + len(kw))
+    asm = _Assembler("x.log", ReadOptions(tz=timezone.utc), LogStats("x.log"), 2025, None)
+    rec = blocks._parse(buf, start, stop, 2, asm, memoryview(buf))
+    assert rec is not None and not rec.extra
+    assert blocks._one_keyword(rec.message, buf, stop, hit) == blocks._message_keywords(rec, buf, start, stop, [hit])
