@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from diagnostics.correlate.causes import as_list, not_recognised, rank, related, unexplained_records
+from diagnostics.correlate.causes import as_list, loud_log_records, not_recognised, rank, related, unexplained_records
 from diagnostics.correlate.operations import find_operations, group_sessions
 from diagnostics.correlate.skew import estimate_skew
 from diagnostics.correlate.workflow import build_steps
@@ -29,6 +29,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
     hosts_with_memory = {f.host_name for f in collected.facts if f.kind == "host_memory" and f.host_name}
     index = _FindingIndex(findings)
     records_read = any(f.kind == "log_record" for f in collected.facts)
+    loud_records = loud_log_records(collected.facts)  # once: each failed incident searches only these, in file order
     incidents: list[dict] = []
     for session in group_sessions(ops, who):
         kinds = [op.kind for op in session]
@@ -63,7 +64,7 @@ def build_incidents(collected, findings: list[Finding]) -> list[dict]:
                           "confidence": round(float(root.confidence), 2), "finding": ids.get(id(root)),
                           "severity": root.severity}
         elif failed:
-            root_cause = not_recognised(failed[0], unexplained_records(collected.facts, jobs, logids, hosts, first, last))
+            root_cause = not_recognised(failed[0], unexplained_records(loud_records, jobs, logids, hosts, first, last))
         else:
             root_cause = None
         shown = {root_cause["summary"]} if root_cause else set()

@@ -223,6 +223,7 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
     votes = sum(stats.side_votes.values())
     ranges: list[list] = []  # [start, end, [(keyword index, hit end), ...], a GENERIC hit among them]
     record_end = floor
+    rfind, find, header = buf.rfind, buf.find, _HEADER_PREFIX.match
     for end, index in hits:
         at = end - 1
         if at < record_end:
@@ -232,22 +233,44 @@ def _scan_block(buf, view, limit: int, line_base: int, asm: _Assembler, ctx: Ext
                 if index == GENERIC:
                     current[3] = True
             continue
-        start = _record_start(buf, at, record_end, limit)
-        record_end = _record_end(buf, start, limit)
+        # most hits lie in a one-line record: its own line a header, the next line one too (the tests of
+        # _record_start/_record_end that answer first, inline); anything else takes the general walk
+        start = rfind(b"\n", record_end, at) + 1
+        if start < record_end:
+            start = record_end
+        elif start > record_end and header(buf, start, limit) is None:
+            start = _record_start(buf, at, record_end, limit)
+        nl = find(b"\n", start, limit)
+        if nl == -1:
+            record_end = limit
+        elif nl + 1 >= limit or header(buf, nl + 1, limit) is not None:
+            record_end = nl + 1
+        else:
+            record_end = _record_end(buf, start, limit)
         ranges.append([start, record_end, [(index, end)], index == GENERIC])
+    count = buf.count
     for start, stop, found, generic in ranges:
-        lineno += buf.count(b"\n", counted_to, start)
+        lineno += count(b"\n", counted_to, start)
         counted_to = start
-        rec = _parse(buf, start, stop, lineno, asm)
-        if rec is None or rec.fmt in NOT_RECORDS:
+        rec = _parse(buf, start, stop, lineno, asm, view)
+        if rec is None:
             continue
-        layouts[rec.fmt] += 1
+        fmt = rec.fmt
+        if fmt in NOT_RECORDS:
+            continue
+        layouts[fmt] += 1
         if votes < SIDE_VOTES:
             side = side_of_record(rec)
             if side is not None:
                 stats.side_votes[side] += 1
                 votes += 1
-        produced = record_facts(rec, ctx, generic, _message_keywords(rec, buf, start, stop, found))
+        if rec.extra:
+            in_message = None
+        elif len(found) == 1 and stop - start <= MAX_LINE:  # most records: one line, one hit
+            in_message = _one_keyword(rec.message, buf, stop, found[0])
+        else:
+            in_message = _message_keywords(rec, buf, start, stop, found)
+        produced = record_facts(rec, ctx, generic, in_message)
         if produced:
             yield from produced
     newlines = lineno - line_base + buf.count(b"\n", counted_to, limit)
@@ -268,6 +291,21 @@ def _message_keywords(rec, buf, start: int, stop: int, found: list) -> set[int] 
         end_of_line -= 1
     message_start = end_of_line - (len(line) if line.isascii() else len(line.encode("utf-8", "surrogatepass")))
     return {index for index, end in found if index < NOT_A_RECORD and end - len(KEYWORD_BYTES[index]) >= message_start}
+
+
+def _one_keyword(line: str, buf, stop: int, hit: tuple[int, int]) -> set[int] | None:
+    """`_message_keywords` of a one-line record with one hit (the common case, without the general bookkeeping)."""
+    ascii = line.isascii()
+    if not ascii and "\ufffd" in line:  # replaced bytes: character and byte offsets part ways
+        return None
+    index, end = hit
+    if index >= NOT_A_RECORD:
+        return set()
+    end_of_line = stop - 1 if buf[stop - 1] == 0x0A else stop
+    if end_of_line > 0 and buf[end_of_line - 1] == 0x0D:
+        end_of_line -= 1
+    message_start = end_of_line - (len(line) if ascii else len(line.encode("utf-8", "surrogatepass")))
+    return {index} if end - len(KEYWORD_BYTES[index]) >= message_start else set()
 
 
 def _feed_lines(buf, start: int, end: int, lineno: int, asm: _Assembler, ctx: ExtractContext, stats: LogStats) -> Iterator[Fact]:
@@ -295,11 +333,14 @@ def _feed_lines(buf, start: int, end: int, lineno: int, asm: _Assembler, ctx: Ex
         yield from record_facts(rec, ctx)
 
 
-def _parse(block, start: int, end: int, lineno: int, asm: _Assembler):
-    text = bytes(block[start:end]).decode("utf-8", "replace")
+def _parse(block, start: int, end: int, lineno: int, asm: _Assembler, view=None):
+    """The record the builder makes of block[start:end] (`view`: a memoryview of `block`, decoded without a copy)."""
+    text = str(view[start:end] if view is not None else block[start:end], "utf-8", "replace")
     asm.current = None
     if text.find("\n", 0, len(text) - 1) == -1 and len(text) <= MAX_LINE:  # most hits: a one-line record
-        line = text.rstrip("\n").rstrip("\r")
+        line = text[:-1] if text[-1:] == "\n" else text
+        if line[-1:] == "\r":
+            line = line.rstrip("\r")
         rec = asm.header_record(lineno, line)
         if rec is not None:
             return rec

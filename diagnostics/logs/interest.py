@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from diagnostics.catalogue import Catalogue, load_catalogue
-from diagnostics.hyperscan_literal import hs_literal
+from diagnostics.hyperscan_literal import cached_database, hs_literal
 
 KIND = "log_record"
 LOUD = frozenset(("WARN", "ERROR", "FATAL"))
@@ -80,10 +80,9 @@ def _hyperscan_matcher(literals: tuple[tuple[str, bool], ...]):
     try:
         import hyperscan
 
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(expressions=[hs_literal(text.encode()) for text, _caseless in literals], ids=list(range(len(literals))),
-                   flags=[hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
-                          for _text, caseless in literals])
+        db = cached_database([hs_literal(text.encode()) for text, _caseless in literals], list(range(len(literals))),
+                             [hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+                              for _text, caseless in literals])
         terminated = hyperscan.ScanTerminated
     except Exception:  # noqa: BLE001  (no Hyperscan, or it cannot load on this CPU: the regular expression does it)
         return None

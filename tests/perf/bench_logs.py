@@ -1,12 +1,17 @@
 """Benchmark: fact extraction, `analyze` and `timeline --format json` on a >= 1 GiB management-server.log.
 
     python tests/perf/bench_logs.py [--size-mib 1024] [--profile production|busy] [--steps scan,analyze] [--repeat 3]
-                                    [--tree /tmp/old]   (measure another tree, e.g. `git archive <rev> diagnostics rules`)
+                                    [--tree /tmp/old]      (measure another tree instead of this one)
+                                    [--baseline /tmp/old]  (measure this tree and another, side by side)
+
+The last release as a baseline:
+    mkdir /tmp/old && git archive <rev> diagnostics rules | tar -x -C /tmp/old
 
 Builds the log under tests/perf/data/ (git-ignored) with make_log.py, then reports MB/s, lines/s and peak RSS of
-each step in its own process, next to `grep -c` of one keyword on the same file. MB/s is given for wall time and for
-the CPU time of that one process (on a shared machine the second is the steadier figure); with --repeat, each step
-runs that many times and the fastest run counts. Not a test: nothing here fails.
+each step in its own process, next to `grep -cE` of seven keywords csdiag looks for and ripgrep (if installed) on the
+same file. MB/s is given for wall time and for the CPU time of that one process (on a shared machine the second is
+the steadier figure); with --repeat, each step runs that many times and the fastest run counts (by CPU time).
+Not a test: nothing here fails.
 """
 
 from __future__ import annotations
@@ -15,10 +20,15 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
 
+# What a `grep -E` user would search the log for: the failure, the operation's jobs, the capacity checks, the
+# state machine and the loud levels (csdiag reads these and the catalogue's literals in one pass).
+GREP_KEYWORDS = ("InsufficientServerCapacityException", "Executing AsyncJob", "Complete async job-", "Checking if host:",
+                 "state transited from", " WARN ", " ERROR ")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))  # the tree being measured comes first on sys.path, not an installed copy
 CHILD_STEPS = {
@@ -71,15 +81,15 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(mode: str, path: str) -> dict:
+def run_child(mode: str, path: str, tree: str | None = None) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", mode, path], capture_output=True, text=True, check=True,
-                         env=_env())
+                         env=_env(tree))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _env() -> dict:
+def _env(tree: str | None = None) -> dict:
     env = dict(os.environ)
-    tree = env.get("CSDIAG_BENCH_TREE") or ROOT
+    tree = tree or env.get("CSDIAG_BENCH_TREE") or ROOT
     env["PYTHONPATH"] = tree + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
@@ -107,6 +117,7 @@ def main() -> None:
     ap.add_argument("--steps", default="grep,timeline,scan,scan-rules,exact,analyze", help="which steps to run (comma-separated)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per step; the fastest counts")
     ap.add_argument("--tree", help="the source tree to measure (default: the one holding this script)")
+    ap.add_argument("--baseline", help="another tree (e.g. the last release) measured the same way, shown beside")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "PATH"))
     args = ap.parse_args()
     if args.tree:
@@ -136,19 +147,30 @@ def main() -> None:
         return min((run() for _ in range(max(1, args.repeat))), key=lambda r: r[0])
 
     if "grep" in steps:
-        s, cpu, rss = best_of(lambda: timed_command(["grep", "-c", "InsufficientServerCapacityException", path], to_devnull=False))
-        rows.append(("grep -c keyword", s, cpu, rss, None))
+        pattern = "|".join(GREP_KEYWORDS)
+        s, cpu, rss = best_of(lambda: timed_command(["grep", "-cE", pattern, path], to_devnull=False))
+        rows.append((f"grep -cE ({len(GREP_KEYWORDS)} keywords)", s, cpu, rss, None))
+        rg = shutil.which("rg")
+        if rg:
+            s, cpu, rss = best_of(lambda: timed_command([rg, "-c", pattern, path], to_devnull=False))
+            rows.append((f"rg -c ({len(GREP_KEYWORDS)} keywords)", s, cpu, rss, None))
+        else:
+            print("ripgrep (rg) is not installed: no rg row")
     # before the Python children: RUSAGE_CHILDREN keeps the largest child so far
     if "timeline" in steps:
         s, cpu, rss = best_of(lambda: timed_command([sys.executable, "-m", "diagnostics", "timeline", path, "--format", "json", "--tz", "UTC"]))
         rows.append(("timeline --format json > /dev/null", s, cpu, rss, None))
+    trees = [("", None)] + ([(" [baseline]", os.path.abspath(args.baseline))] if args.baseline else [])
     for label, mode in CHILD_STEPS.items():
         if mode in steps:
-            r = min((run_child(mode, path) for _ in range(max(1, args.repeat))), key=lambda r: r["cpu"])
-            rows.append((label, r["seconds"], r["cpu"], r["rss_mib"], r["facts"]))
-    print(f"{'step':38} {'MB/s wall':>10} {'MB/s CPU':>9} {'lines/s':>12} {'peak RSS MiB':>13} {'facts':>8}")
+            for suffix, tree in trees:
+                r = min((run_child(mode, path, tree) for _ in range(max(1, args.repeat))), key=lambda r: r["cpu"])
+                rows.append((label + suffix, r["seconds"], r["cpu"], r["rss_mib"], r["facts"]))
+    if args.baseline:
+        print(f"baseline: {os.path.abspath(args.baseline)}")
+    print(f"{'step':50} {'MB/s wall':>10} {'MB/s CPU':>9} {'lines/s':>12} {'peak RSS MiB':>13} {'facts':>8}")
     for label, seconds, cpu, rss, facts in rows:
-        print(f"{label:38} {size / seconds / 1e6:10.1f} {size / cpu / 1e6:9.1f} {lines / cpu:12.0f} {rss:13.0f} "
+        print(f"{label:50} {size / seconds / 1e6:10.1f} {size / cpu / 1e6:9.1f} {lines / cpu:12.0f} {rss:13.0f} "
               f"{facts if facts is not None else '':>8}")
 
 if __name__ == "__main__":
