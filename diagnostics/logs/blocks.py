@@ -15,7 +15,6 @@ the builder line by line, as the exact reader does. Figures: tests/perf/bench_lo
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -27,7 +26,7 @@ from diagnostics.logs.interest import Interest
 from diagnostics.logs.reader import LogStats, ReadOptions, _Assembler
 from diagnostics.logs.record_fact import side_of_record
 from diagnostics.model import Fact
-from diagnostics.sources.files import MAX_LINE, _read_error, display_name
+from diagnostics.sources.files import MAX_LINE, READ_ERRORS, _read_error, display_name
 
 CHUNK = 4 << 20  # small enough that the passes over a block (Hyperscan, pings, newlines, records) share the CPU cache
 _DATE = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
@@ -185,13 +184,13 @@ def _fill(stream, target: memoryview, compressed: bool) -> tuple[int, BaseExcept
                     break
                 got += n
             return got, None
-        except (EOFError, OSError, zlib.error) as exc:
+        except READ_ERRORS as exc:
             return 0, exc
     got = 0
     while got < len(target):
         try:
             piece = stream.read1(min(len(target) - got, 1 << 20))
-        except (EOFError, OSError, zlib.error) as exc:
+        except READ_ERRORS as exc:
             return got, exc
         if not piece:
             break
