@@ -31,6 +31,7 @@ from diagnostics.engine import language
 from diagnostics.engine.language import Condition, ConditionError, parse_condition
 
 FORMAT = 1
+MAX_ENTRIES = 4096  # past this, a save keeps only the conditions of the rules just loaded
 _NODES = {cls.__name__: cls for cls in (language.Literal, language.ListLiteral, language.FieldRef, language.Presence,
                                          language.Quantifier, language.Not, language.And, language.Or,
                                          language.Arithmetic, language.Compare, language.Matches)}
@@ -184,6 +185,7 @@ class ConditionCache:
         self.entries: dict[str, Any] = {}
         self.dirty = False
         self.hits = 0
+        self.used: set[str] = set()
         self.path: Path | None = None
         if self.folder is not None:
             self.path = self.folder / f"conditions-{_grammar_key()}.json"
@@ -212,6 +214,7 @@ class ConditionCache:
 
     def parse(self, text: str) -> Condition:
         key = _text_key(text)
+        self.used.add(key)
         entry = self.entries.get(key)
         if entry is not None:
             try:
@@ -233,6 +236,8 @@ class ConditionCache:
         """Write the entries if anything was parsed anew; a folder that cannot be written is left alone."""
         if not self.dirty or self.path is None:
             return
+        if len(self.entries) > MAX_ENTRIES:
+            self.entries = {key: value for key, value in self.entries.items() if key in self.used}
         try:
             os.makedirs(self.path.parent, mode=0o700, exist_ok=True)
             if not _private(os.stat(self.path.parent)):

@@ -133,3 +133,18 @@ def test_broken_conditions_keep_their_exact_error_and_are_not_cached(cache_home,
     second = load_rules([str(folder)])
     assert [e for e in first.errors if "bad.toml" in e] == [e for e in second.errors if "bad.toml" in e]
     assert any("unknown field 'nosuchfield'" in e for e in second.errors)
+
+
+def test_the_file_stays_bounded_keeping_the_rules_just_loaded(cache_home, monkeypatch):
+    monkeypatch.setattr(rule_cache, "MAX_ENTRIES", 5)
+    cache = ConditionCache()
+    for threshold in range(8):
+        cache.parse(f"capacity_check.requested_cpu > {threshold}")
+    cache.save()
+    again = ConditionCache()
+    assert len(again.entries) == 8  # this load's own conditions are all kept
+    again.parse("capacity_check.requested_cpu > 100")
+    again.parse("capacity_check.requested_cpu > 1")
+    again.save()
+    kept = ConditionCache()
+    assert len(kept.entries) == 2 and kept.parse("capacity_check.requested_cpu > 1") and kept.hits == 1
