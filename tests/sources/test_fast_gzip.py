@@ -113,3 +113,17 @@ def test_without_python_isal_the_stdlib_reads_the_gz_and_the_cli_says_the_same(p
         doc.pop("generated")
         docs.append(doc)
     assert docs[0] == docs[1] and docs[0]["summary"]["facts"] > 0
+
+
+def test_a_gzipped_stdin_is_read_like_the_gz_file(plain_and_gz):
+    """`zcat`-less pipes: `csdiag analyze - < x.gz` sniffs the gzip magic on stdin and reads the same facts."""
+    _plain, gz, _data = plain_and_gz
+    docs = []
+    for args, stdin in ((["-"], gz.read_bytes()), ([str(gz)], None)):
+        run = subprocess.run([sys.executable, "-m", "diagnostics", "analyze", "--format", "json", "--tz", "UTC", *args],
+                             cwd=ROOT, input=stdin, capture_output=True, timeout=300)
+        assert run.returncode in (1, 2), run.stderr
+        doc = json.loads(run.stdout)
+        findings = [(f["rule"], f["message"], f["first"], f["last"]) for f in doc["findings"]]  # evidence names the input
+        docs.append((doc["summary"], findings, doc["inputs"][0]["facts"], doc["inputs"][0].get("reader")))
+    assert docs[0] == docs[1] and docs[0][2] > 0
