@@ -119,6 +119,10 @@ def analyze(
     Exit codes (Nagios): 0 nothing above info, 1 warning (a failed operation is at least this), 2 critical,
     3 incomplete input, a missing/empty/broken rules folder, or a usage error.
     """
+    if dask_scheduler is None:
+        from diagnostics.parallel.pool import prestart
+
+        prestart(paths, jobs)  # the workers' fork server starts importing on another core while the rules load
     from diagnostics.analysis import Scope, analyze_paths, rule_folder_problems
     from diagnostics.config import load_config
     from diagnostics.report.document import redact_document

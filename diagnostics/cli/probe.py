@@ -11,11 +11,8 @@ import typer
 
 from diagnostics.cli.common import ExitCode, stdout_console, warn
 from diagnostics.untrusted import for_terminal
-from diagnostics.probe import HostResult, run_probe
-from diagnostics.probe.defaults import ProbeSettingError, build_probe_options
+from diagnostics.probe.manifest import HostResult
 from diagnostics.probe.options import DEFAULT_PARALLEL
-from diagnostics.probe.plan import plan_lines
-from diagnostics.probe.run import default_out_dir, resolve_targets
 
 _MARKS = {"ok": "[green]ok[/]", "partial": "[yellow]partial[/]"}
 
@@ -59,6 +56,10 @@ def probe(
 
     Password: CSDIAG_SSH_PASSWORD or a prompt on a terminal, never an option. Defaults: `csdiag config show`. Exit codes: 0 all collected, 1 some commands failed, 3 a host unreachable or refused.
     """
+    from diagnostics.probe.defaults import ProbeSettingError, build_probe_options  # here: they load paramiko (~0.4 s)
+    from diagnostics.probe.plan import plan_lines
+    from diagnostics.probe.run import default_out_dir, resolve_targets, run_probe
+
     from diagnostics.config import load_config
 
     config = load_config()

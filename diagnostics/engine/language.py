@@ -555,6 +555,13 @@ def parse_condition(text: str) -> Condition:
         found = text[exc.loc:exc.loc + 20].split("\n")[0]
         where = f"near {found!r}" if found else "at the end of the condition"
         raise ConditionError(f"syntax error {where}: {exc.msg}", exc.loc) from None
+    return condition_from_tree(text, root)
+
+
+def condition_from_tree(text: str, root: Node) -> Condition:
+    """The Condition of a parsed tree: validated against the fact kinds, kinds planned, compiled. `parse_condition`
+    ends here, and so does a tree read back from the rule cache (engine/rule_cache.py), which is never trusted more
+    than the parser's own output."""
     _validate(root)
     references = sorted(kind_references(root))
     bound = tuple(dict.fromkeys(kind for _, kind, quantified in references if not quantified))

@@ -10,10 +10,11 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import diagnostics
-from diagnostics.engine.language import ConditionError, parse_condition
+from diagnostics.engine.language import Condition, ConditionError, parse_condition
+from diagnostics.engine.rule_cache import ConditionCache
 from diagnostics.engine.rule import GROUP_KEYS, JOIN_KEYS, Example, HostEvidence, Rule, RuleSet
 from diagnostics.engine.template import template_errors
 from diagnostics.engine.units import parse_duration
@@ -48,9 +49,11 @@ def builtin_rules_dir() -> Path:
 
 
 def load_rules(extra_dirs: list[str] | tuple[str, ...] = ()) -> RuleSet:
-    """Every `*.toml` under the built-in rules folder, then under each extra folder (an operator's own rules)."""
+    """Every `*.toml` under the built-in rules folder, then under each extra folder (an operator's own rules).
+    Parsed conditions come from the user's rule cache when it can be trusted (engine/rule_cache.py)."""
     ruleset = RuleSet()
     seen: dict[str, str] = {}
+    conditions = ConditionCache()
     for directory in [builtin_rules_dir(), *(Path(d) for d in extra_dirs)]:
         if not directory.is_dir():
             ruleset.errors.append(f"{directory}:1:1: rules folder not found")
@@ -60,7 +63,7 @@ def load_rules(extra_dirs: list[str] | tuple[str, ...] = ()) -> RuleSet:
             ruleset.errors.append(f"{directory}:1:1: rules folder holds no *.toml rule files")
         for path in files:
             try:
-                rule = load_rule_file(path)
+                rule = load_rule_file(path, conditions.parse)
             except RuleFileError as exc:
                 ruleset.errors.append(f"{path}:{exc.line}:{exc.col}: {exc.message}")
                 continue
@@ -70,10 +73,11 @@ def load_rules(extra_dirs: list[str] | tuple[str, ...] = ()) -> RuleSet:
                 continue
             seen[rule.id] = str(path)
             ruleset.rules.append(rule)
+    conditions.save()
     return ruleset
 
 
-def load_rule_file(path: Path) -> Rule:
+def load_rule_file(path: Path, parse: Callable[[str], Condition] = parse_condition) -> Rule:
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:
@@ -89,7 +93,7 @@ def load_rule_file(path: Path) -> Rule:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(exc) from None
-    return build_rule(data, raw, str(path))
+    return build_rule(data, raw, str(path), parse)
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError) -> RuleFileError:
@@ -164,7 +168,7 @@ def _string_list(data: dict[str, Any], raw: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def build_rule(data: dict[str, Any], raw: str, path: str) -> Rule:
+def build_rule(data: dict[str, Any], raw: str, path: str, parse: Callable[[str], Condition] = parse_condition) -> Rule:
     unknown = sorted(set(data) - ALLOWED_KEYS)
     if unknown:
         raise RuleFileError(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(ALLOWED_KEYS))})", *_key_position(raw, unknown[0]))
@@ -184,7 +188,7 @@ def build_rule(data: dict[str, Any], raw: str, path: str) -> Rule:
         raise RuleFileError("confidence must be between 0 and 1", *_key_position(raw, "confidence"))
     condition_text = _require(data, raw, "condition", str)
     try:
-        condition = parse_condition(condition_text)
+        condition = parse(condition_text)
     except ConditionError as exc:
         start = _value_offset(raw, "condition")
         line, col = _offset_position(raw, start + exc.loc) if start is not None else (1, 1)

@@ -15,8 +15,8 @@ the builder line by line, as the exact reader does. Figures: tests/perf/bench_lo
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from diagnostics.facts import NOT_RECORDS, record_facts
@@ -27,7 +27,7 @@ from diagnostics.logs.interest import Interest
 from diagnostics.logs.reader import LogStats, ReadOptions, _Assembler
 from diagnostics.logs.record_fact import side_of_record
 from diagnostics.model import Fact
-from diagnostics.sources.files import MAX_LINE, _read_error, display_name
+from diagnostics.sources.files import MAX_LINE, READ_ERRORS, _read_error, display_name
 
 CHUNK = 4 << 20  # small enough that the passes over a block (Hyperscan, pings, newlines, records) share the CPU cache
 _DATE = re.compile(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
@@ -38,6 +38,9 @@ _HEADER_PREFIX = re.compile(rb"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1
 _MONTH_INITIALS = frozenset(b"ADFJMNOS")  # a classic syslog stamp starts with a month name
 _ORIGIN = re.compile(rb"\[?[A-Za-z][\w.-]{0,62}\]?:?[ \t]+\d{4}-\d\d-\d\d[ T]\d\d:")  # header.ORIGIN_RE, in bytes
 SIDE_VOTES = 2000  # records whose side names the input's side (every record still gets its own side)
+# gzip is read in small pieces: a read that hits a truncated member raises and loses what it decompressed (ISA-L
+# decompresses up to 512 KiB per call), so pieces this small keep nearly every line before the cut
+GZIP_PIECE = 16 << 10
 RECORD_CAP = 64 << 20  # a record longer than this (MAX_CONTINUATION lines of over 12 KiB) is read in pieces
 
 
@@ -115,28 +118,54 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None, *, 
     buf = first if first is not None and len(first) >= 2 * CHUNK else bytearray(2 * CHUNK)
     if first is not None and buf is not first:
         buf[:first_len] = first[:first_len]
-    view = memoryview(buf)
-    have = first_len  # bytes carried over (the start of a record) or sniffed, at buf[:have]
-    pending_first = first_len > 0
-    cutting = False  # inside an over-long line whose tail is being skipped
     line_base = 1
     at_start = True
+    for block in read_blocks(stream, name, stats, buf, sniffed=first_len, compressed=stats.read.compressed,
+                             progress=progress):
+        lines = yield from _scan_block(block.buf, block.view, block.cut, line_base, asm, ctx, stats, search, at_start)
+        at_start = False
+        stats.read.lines += lines
+        line_base += lines
+    for flush in FLUSHERS:
+        yield from flush(ctx)
+
+
+@dataclass(slots=True)
+class Block:
+    """One block of `read_blocks`: whole records at buf[:cut], valid until the next block is asked for."""
+
+    buf: bytearray
+    view: memoryview
+    cut: int
+    reads: int  # reads of CHUNK made so far, this block's included
+    dropped: int  # input bytes before buf[0] since reading began (earlier blocks, skipped tails of over-long lines)
+    last: bool
+
+
+def read_blocks(stream: BinaryIO, name: str, stats: LogStats, buf: bytearray, have: int = 0, *, sniffed: int = 0,
+                compressed: bool = False, progress=None) -> Iterator[Block]:
+    """The one read-and-cut loop of the fast filter (scan_facts, and each byte range of parallel/ranges.py, which
+    must cut exactly where the serial run cuts): reads of CHUNK into one reused buffer, each block cut at the start
+    of its last record and the rest carried to the next read. `buf` (>= 2 * CHUNK) holds `have` bytes carried from
+    before, or `sniffed` bytes already read from the stream (counted as its first read). Read errors end the input
+    with one line in stats.read.errors; bytes and truncated lines are counted in stats.read."""
+    view = memoryview(buf)
+    cutting = False  # inside an over-long line whose tail is being skipped
     walked = 0  # bytes at buf[:walked] hold no record start but the one at 0 (see _cut)
+    reads = dropped = 0
     try:
         while True:
             if len(buf) - have < CHUNK:  # one record longer than the buffer: make room
                 view.release()
                 buf.extend(bytes(CHUNK))
                 view = memoryview(buf)
-            if pending_first:  # the sniffed bytes count as this read
-                n, failure, pending_first = first_len, None, False
-                stats.read.bytes_read += n
-                have = 0
-                end = n
+            if sniffed:
+                n, failure, end, have, sniffed = sniffed, None, sniffed, 0, 0
             else:
-                n, failure = _fill(stream, view[have:have + CHUNK], stats.read.compressed)
-                stats.read.bytes_read += n
+                n, failure = _fill(stream, view[have:have + CHUNK], compressed)
                 end = have + n
+            stats.read.bytes_read += n
+            reads += 1
             if failure is not None:
                 stats.read.errors.append(_read_error(name, failure))
             if progress is not None and n:
@@ -153,24 +182,21 @@ def scan_facts(path: str, opts: ReadOptions, stats: LogStats, progress=None, *, 
                 if end > 4 * MAX_LINE:  # one absurdly long line: keep its head, skip the rest
                     stats.read.truncated_lines += 0 if cutting else 1
                     cutting = True
+                    dropped += end - MAX_LINE
                     have = MAX_LINE
                 else:
                     have = end
                 continue
             cutting = False
-            lines = yield from _scan_block(buf, view, cut, line_base, asm, ctx, stats, search, at_start)
-            at_start = False
-            stats.read.lines += lines
-            line_base += lines
+            yield Block(buf, view, cut, reads, dropped, last)
             tail = bytes(view[cut:end])
             buf[:len(tail)] = tail
             have = len(tail)
+            dropped += cut
             if last:
                 break
     finally:
         view.release()
-    for flush in FLUSHERS:
-        yield from flush(ctx)
 
 
 def _fill(stream, target: memoryview, compressed: bool) -> tuple[int, BaseException | None]:
@@ -185,13 +211,13 @@ def _fill(stream, target: memoryview, compressed: bool) -> tuple[int, BaseExcept
                     break
                 got += n
             return got, None
-        except (EOFError, OSError, zlib.error) as exc:
+        except READ_ERRORS as exc:
             return 0, exc
     got = 0
     while got < len(target):
         try:
-            piece = stream.read1(min(len(target) - got, 1 << 20))
-        except (EOFError, OSError, zlib.error) as exc:
+            piece = stream.read1(min(len(target) - got, GZIP_PIECE))
+        except READ_ERRORS as exc:
             return got, exc
         if not piece:
             break

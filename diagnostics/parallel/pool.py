@@ -222,6 +222,45 @@ def _ctrl_c_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+def _enough_to_share(paths: list[str], jobs: int | None) -> bool:
+    """Would `--jobs` start workers for these paths? At least POOL_MIN_BYTES among them (a walk that stops there)."""
+    if (jobs if jobs is not None else default_jobs()) < 2:
+        return False
+    total = 0
+    for path in paths:
+        if path == "-":
+            continue
+        try:
+            if not os.path.isdir(path):
+                total += os.path.getsize(path)
+            else:
+                for root, _dirs, names in os.walk(path):
+                    for name in names:
+                        with contextlib.suppress(OSError):
+                            total += os.path.getsize(os.path.join(root, name))
+                    if total >= POOL_MIN_BYTES:
+                        return True
+        except OSError:
+            continue
+        if total >= POOL_MIN_BYTES:
+            return True
+    return False
+
+
+def prestart(paths: list[str], jobs: int | None) -> None:
+    """Start the fork server now, when the inputs are large enough to be shared: it imports the reading code
+    (~0.5 s of CPU) on another core while this process loads the rules and discovers the inputs, instead of
+    after, when the first worker is asked for (measured: the first submit waited 0.48-0.53 s for it)."""
+    if not _enough_to_share(paths, jobs):
+        return
+    ctx = _context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        with contextlib.suppress(OSError, ValueError):
+            forkserver.ensure_running()
+
+
 def _context():
     """forkserver with the reading code imported once in the server, so each worker starts as a cheap fork of it."""
     if "forkserver" not in multiprocessing.get_all_start_methods():

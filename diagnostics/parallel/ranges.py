@@ -287,82 +287,38 @@ def read_range(path: str, opts: ReadOptions, rng: Range, progress=None) -> Range
 
 def _scan(f, name: str, rng: Range, opts: ReadOptions, stats: LogStats, ctx: ExtractContext, asm: _Assembler,
           search: BlockSearch, progress):
-    """The read loop of blocks.scan_facts over one range (same reads, same cuts, same blocks), without the flush
-    at the end (the parent flushes after the last range)."""
+    """The read loop of blocks.scan_facts (blocks.read_blocks) over one range: the same reads, cuts and blocks,
+    without the flush at the end (the parent flushes after the last range)."""
     chunk = blocks.CHUNK
     buf = bytearray(2 * chunk)
-    view = memoryview(buf)
     f.seek(rng.start)
     have = rng.first_read * chunk - rng.start  # the carry the serial loop holds before this range's first read
-    if have:
-        got = f.readinto(view[:have])
-        if got != have:
-            raise OSError(f"{name}: the file shrank while it was read")
-        stats.read.bytes_read += have
-    if rng.index == 0:
-        n, failure = blocks._fill(f, view[:chunk], False)
-        head = bytes(buf[:min(n, 1 << 16)]).decode("utf-8", "replace").splitlines()[:SNIFF_LINES]
-        stats.side_votes.update(side_votes_of_lines(head))
-        f.seek(0)
-    base = rng.start  # file offset of buf[0]
-    read = rng.first_read
+    with memoryview(buf) as view:
+        if have:
+            got = f.readinto(view[:have])
+            if got != have:
+                raise OSError(f"{name}: the file shrank while it was read")
+            stats.read.bytes_read += have
+        if rng.index == 0:
+            n, _failure = blocks._fill(f, view[:chunk], False)
+            head = bytes(buf[:min(n, 1 << 16)]).decode("utf-8", "replace").splitlines()[:SNIFF_LINES]
+            stats.side_votes.update(side_votes_of_lines(head))
+            f.seek(0)
     at_start = rng.index == 0
-    cutting = False
     line_base = 1
-    walked = 0
-    try:
-        while True:
-            if len(buf) - have < chunk:
-                view.release()
-                buf.extend(bytes(chunk))
-                view = memoryview(buf)
-            n, failure = blocks._fill(f, view[have:have + chunk], False)
-            stats.read.bytes_read += n
-            end = have + n
-            if failure is not None:
-                stats.read.errors.append(_read_error(name, failure))
-            if progress is not None and n:
-                progress(name, n)
-            if end == 0:
-                break
-            last = not n or failure is not None
-            cut = end if last else blocks._cut(buf, end, max(0, walked - 1))
-            if cut == -1:
-                walked, have = end, end
-                read += 1
-                continue
-            walked = 0
-            if cut == 0:
-                if end > 4 * blocks.MAX_LINE:
-                    stats.read.truncated_lines += 0 if cutting else 1
-                    cutting = True
-                    base += end - blocks.MAX_LINE
-                    have = blocks.MAX_LINE
-                else:
-                    have = end
-                read += 1
-                continue
-            cutting = False
-            if isinstance(search, _RangeSearch):
-                search.line_base = line_base
-            lines = yield from blocks._scan_block(buf, view, cut, line_base, asm, ctx, stats, search, at_start)
-            at_start = False
-            stats.read.lines += lines
-            line_base += lines
-            if rng.stop_read is not None and read == rng.stop_read:
-                if base + cut != rng.stop:
-                    raise RuntimeError(f"{name}: range {rng.index} ends at byte {base + cut}, planned {rng.stop}")
-                stats.read.bytes_read = rng.stop - rng.start
-                break
-            tail = bytes(view[cut:end])
-            buf[:len(tail)] = tail
-            base += cut
-            have = len(tail)
-            read += 1
-            if last:
-                break
-    finally:
-        view.release()
+    for block in blocks.read_blocks(f, name, stats, buf, have, progress=progress):
+        if isinstance(search, _RangeSearch):
+            search.line_base = line_base
+        lines = yield from blocks._scan_block(block.buf, block.view, block.cut, line_base, asm, ctx, stats, search, at_start)
+        at_start = False
+        stats.read.lines += lines
+        line_base += lines
+        if rng.stop_read is not None and rng.first_read + block.reads - 1 == rng.stop_read:
+            if rng.start + block.dropped + block.cut != rng.stop:
+                raise RuntimeError(f"{name}: range {rng.index} ends at byte {rng.start + block.dropped + block.cut}, "
+                                   f"planned {rng.stop}")
+            stats.read.bytes_read = rng.stop - rng.start
+            break
 
 
 def merge(name: str, parts: list[RangePart], opts: ReadOptions) -> tuple[LogStats, list[Fact]]:

@@ -15,6 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+try:  # python-isal (ISA-L): ~3-4x faster gunzip than the stdlib's zlib; a third-party extra, the stdlib reads the same files
+    from isal import igzip as _fast_gzip
+    from isal.isal_zlib import error as _isal_error
+except ImportError:
+    _fast_gzip, _isal_error = None, None
+
+GzipFile = _fast_gzip.IGzipFile if _fast_gzip is not None else gzip.GzipFile
+# What reading a (possibly damaged) compressed stream may raise, whichever gzip reads it: caught per input, one line.
+READ_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error) + ((_isal_error,) if _isal_error else ())
+
 MAX_LINE = 1 << 20  # longer lines are cut here (the rest is skipped and counted)
 SNIFF_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -98,14 +108,14 @@ def open_binary(path: str) -> tuple[BinaryIO, bool]:
     except OSError as exc:
         raise SourceError(f"{name}: cannot open ({exc.strerror or exc})") from None
     if peek == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), True  # type: ignore[return-value]
+        return GzipFile(fileobj=raw, mode="rb"), True  # type: ignore[return-value]
     return raw, False
 
 
 def _read_error(name: str, exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return f"{name}: truncated gzip stream (compressed file ended early); lines before the cut were read"
-    if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)) or _isal_error is not None and isinstance(exc, _isal_error):
         return f"{name}: corrupt gzip data ({exc}); lines before the damage were read"
     if isinstance(exc, OSError):
         return f"{name}: read error ({exc.strerror or exc}); lines before it were read"
@@ -123,7 +133,7 @@ def iter_binary_lines(path: str, stats: ReadStats, max_line: int = MAX_LINE, str
         while True:
             try:
                 line = readline(max_line)
-            except (EOFError, OSError, zlib.error) as exc:
+            except READ_ERRORS as exc:
                 stats.errors.append(_read_error(name, exc))
                 return
             if not line:
@@ -138,7 +148,7 @@ def iter_binary_lines(path: str, stats: ReadStats, max_line: int = MAX_LINE, str
                         stats.bytes_read += len(rest)
                         if not rest or rest.endswith(b"\n"):
                             break
-                except (EOFError, OSError, zlib.error) as exc:
+                except READ_ERRORS as exc:
                     stats.errors.append(_read_error(name, exc))
                     yield line + b"\n"
                     return
@@ -165,7 +175,7 @@ def sniff(path: str, size: int = SNIFF_BYTES) -> bytes:
     stream, _ = open_binary(path)
     try:
         return stream.read(size)
-    except (EOFError, OSError, zlib.error) as exc:
+    except READ_ERRORS as exc:
         raise SourceError(_read_error(display_name(path), exc)) from None
     finally:
         stream.close()
