@@ -22,34 +22,41 @@ JOB_COMMANDS = {"ScaleVMCmd": "scale", "ScaleVMCmdByAdmin": "scale", "UpgradeVMC
 SESSION = timedelta(hours=2)  # a stop, a change and a start of one VM within this span are one incident
 
 
-@dataclass
+@dataclass(slots=True)
 class Operation:
-    """One API operation on one VM and everything it caused."""
+    """One API operation on one VM and everything it caused. A busy log opens one per routine start or stop, so an
+    operation holds no per-instance dict and no set of fact ids until it has more than a few facts."""
 
     kind: str  # scale | change_offering | start | stop
     vm: str | None = None
     vm_uuid: str | None = None
     jobs: set[int] = field(default_factory=set)
     logids: set[str] = field(default_factory=set)
-    seqs: set[str] = field(default_factory=set)
+    seqs: frozenset[str] | set[str] = frozenset()  # a set once the operation sends an agent command
     facts: list[Fact] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
-    _ids: set[int] = field(default_factory=set, repr=False)
+    _ids: set[int] | None = field(default=None, repr=False)
 
     def has(self, fact: Fact) -> bool:
-        return id(fact) in self._ids
+        return id(fact) in self._ids if self._ids is not None else any(f is fact for f in self.facts)
 
     def add(self, fact: Fact) -> None:
-        if id(fact) in self._ids:
+        if self.has(fact):
             return
-        self._ids.add(id(fact))
         self.facts.append(fact)
+        if self._ids is not None:
+            self._ids.add(id(fact))
+        elif len(self.facts) > _SCAN_LIMIT:
+            self._ids = {id(f) for f in self.facts}
         if fact.ts is not None:
             if self.first is None or fact.ts < self.first:
                 self.first = fact.ts
             if self.last is None or fact.ts > self.last:
                 self.last = fact.ts
+
+
+_SCAN_LIMIT = 8  # facts an operation checks one by one before it keeps a set of their ids
 
 
 def find_operations(facts: list[Fact], ids: Identities | None = None) -> list[Operation]:
@@ -94,6 +101,8 @@ def find_operations(facts: list[Fact], ids: Identities | None = None) -> list[Op
             op.logids.add(f.logid)
             by_logid.setdefault(f.logid, op)
         if f.kind == "agent_command" and f.seq:
+            if not op.seqs:
+                op.seqs = set()
             op.seqs.add(f.seq)
     # 3. the agent side: the same logid (propagated with the command) or the same Seq
     by_seq = {s: op for op in ops for s in op.seqs}
