@@ -22,17 +22,60 @@ JOB_COMMANDS = {"ScaleVMCmd": "scale", "ScaleVMCmdByAdmin": "scale", "UpgradeVMC
 SESSION = timedelta(hours=2)  # a stop, a change and a start of one VM within this span are one incident
 
 
+_SCAN_LIMIT = 8  # values (facts, jobs, logids) checked one by one before a set of them is kept
+
+
+class Keys:
+    """A set of job ids, logids or Seq numbers: a short list while it holds a few (most operations have one job and
+    one logid; an empty set costs 216 bytes, and a busy log opens an operation per routine start), a set beyond."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items=()) -> None:
+        self.items: list | set = []
+        for item in items:
+            self.add(item)
+
+    def add(self, item) -> None:
+        items = self.items
+        if item in items:
+            return
+        if type(items) is list and len(items) >= _SCAN_LIMIT:
+            items = self.items = set(items)
+        items.add(item) if type(items) is set else items.append(item)
+
+    def __ior__(self, other) -> "Keys":
+        for item in other:
+            self.add(item)
+        return self
+
+    def __contains__(self, item) -> bool:
+        return item in self.items
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __eq__(self, other) -> bool:
+        return set(self.items) == set(other) if isinstance(other, (Keys, set, frozenset)) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Keys({sorted(self.items, key=repr)!r})"
+
+
 @dataclass(slots=True)
 class Operation:
     """One API operation on one VM and everything it caused. A busy log opens one per routine start or stop, so an
-    operation holds no per-instance dict and no set of fact ids until it has more than a few facts."""
+    operation holds no per-instance dict, and no sets until it has more than a few facts, jobs or logids."""
 
     kind: str  # scale | change_offering | start | stop
     vm: str | None = None
     vm_uuid: str | None = None
-    jobs: set[int] = field(default_factory=set)
-    logids: set[str] = field(default_factory=set)
-    seqs: frozenset[str] | set[str] = frozenset()  # a set once the operation sends an agent command
+    jobs: Keys = field(default_factory=Keys)
+    logids: Keys = field(default_factory=Keys)
+    seqs: Keys = field(default_factory=Keys)
     facts: list[Fact] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
@@ -54,9 +97,6 @@ class Operation:
                 self.first = fact.ts
             if self.last is None or fact.ts > self.last:
                 self.last = fact.ts
-
-
-_SCAN_LIMIT = 8  # facts an operation checks one by one before it keeps a set of their ids
 
 
 def find_operations(facts: list[Fact], ids: Identities | None = None) -> list[Operation]:
@@ -101,8 +141,6 @@ def find_operations(facts: list[Fact], ids: Identities | None = None) -> list[Op
             op.logids.add(f.logid)
             by_logid.setdefault(f.logid, op)
         if f.kind == "agent_command" and f.seq:
-            if not op.seqs:
-                op.seqs = set()
             op.seqs.add(f.seq)
     # 3. the agent side: the same logid (propagated with the command) or the same Seq
     by_seq = {s: op for op in ops for s in op.seqs}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from diagnostics.correlate.operations import Operation
+from diagnostics.correlate.operations import Keys, Operation
 from diagnostics.engine.evaluate import Aliases, KindIndex
 from diagnostics.model.identity import Identities
 from diagnostics.model.log_facts import AsyncJob, PlannerDecision, VmStateTransition
@@ -74,3 +74,12 @@ def test_an_operation_adds_each_fact_once_before_and_after_it_keeps_an_id_set():
     assert op.facts == facts
     assert op.first == facts[0].ts and op.last == facts[-1].ts
     assert op.has(facts[19]) and not op.has(_complete(7, 1, "ab"))
+
+
+def test_keys_behave_as_a_set_below_and_above_the_list_limit():
+    keys = Keys([3, 1, 3])
+    assert len(keys) == 2 and 3 in keys and 2 not in keys and keys == {1, 3}
+    keys |= Keys(range(20))
+    assert type(keys.items) is set and keys == set(range(20)) and sorted(keys) == list(range(20))
+    assert set().union(Keys(["a"]), Keys(["b", "a"])) == {"a", "b"}
+    assert not Keys()
