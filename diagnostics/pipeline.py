@@ -22,6 +22,7 @@ from diagnostics.logs.reader import LogStats, ReadOptions, read_records, side_of
 from diagnostics.logs.stream import stream_facts
 from diagnostics.model import Fact, Record
 from diagnostics.model.identity import Identities
+from diagnostics.model.sharing import ValueTable
 from diagnostics.sources.bundles import opened_inputs
 from diagnostics.sources.discover import Input, discover
 from diagnostics.sources.files import SourceError, display_name
@@ -114,12 +115,13 @@ def collect(
             out.error(message, message.split(":", 1)[0])
         year = _year_hint(found.inputs)
         opts = ReadOptions(tz=tz, tz_name=tz_name, paste=paste, year=year, interest=interest)
+        table = ValueTable()  # one object per repeated value across all inputs (diagnostics.model.sharing)
         if runner is None:
             for item in found.inputs:
-                _collect_one(out, item, opts, ping_interval, ping_timeout, progress, interest)
+                _collect_one(out, item, opts, ping_interval, ping_timeout, progress, interest, table=table)
         else:
             for part in runner(found.inputs, opts, ping_interval, ping_timeout, progress):
-                out.facts.extend(part.facts)
+                out.facts.extend(table.share(f) for f in part.facts)
                 out.inputs.extend(part.inputs)
                 out.errors.extend(part.errors)
                 out.notes.extend(part.notes)
@@ -150,9 +152,9 @@ def collect_input(item: Input, opts: ReadOptions, ping_interval: float = 60.0, p
 
 def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float,
                  progress: Progress | None, interest: Interest | None = None,
-                 read: tuple[LogStats, list[Fact]] | None = None) -> None:
+                 read: tuple[LogStats, list[Fact]] | None = None, table: ValueTable | None = None) -> None:
     before = len(out.facts), len(out.errors)
-    _collect_one_raw(out, item, opts, ping_interval, ping_timeout, progress, interest, read)
+    _collect_one_raw(out, item, opts, ping_interval, ping_timeout, progress, interest, read, table)
     if item.display is not None:  # inside a bundle: name files as `case.tar.gz:files/...`, not the temp folder
         for f in out.facts[before[0]:]:
             f.path = item.display(f.path)
@@ -165,7 +167,7 @@ def _collect_one(out: Collected, item: Input, opts: ReadOptions, ping_interval: 
 
 def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interval: float, ping_timeout: float,
                      progress: Progress | None, interest: Interest | None = None,
-                     read: tuple[LogStats, list[Fact]] | None = None) -> None:
+                     read: tuple[LogStats, list[Fact]] | None = None, table: ValueTable | None = None) -> None:
     record: dict = {"path": display_name(item.path), "kind": item.kind}
     if item.host:
         record["host"] = item.host
@@ -181,7 +183,8 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
                 stats, facts = read
             else:
                 stats = LogStats(display_name(item.path))
-                facts = list(log_facts(item, opts, stats, progress, interest))
+                facts = log_facts(item, opts, stats, progress, interest)
+                facts = [table.share(f) for f in facts] if table is not None else list(facts)
             record.update(stats.to_dict())
             if stats.side == "agent":
                 host = item.host or host_from_path(item.path)
@@ -215,7 +218,7 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
             for message in errors:
                 out.error(message, record["path"])
         elif item.kind == "probe":
-            _collect_probe(out, item, opts, record, ping_interval, ping_timeout, progress, interest)
+            _collect_probe(out, item, opts, record, ping_interval, ping_timeout, progress, interest, table)
         elif item.kind in ("api", "api_text"):
             facts, errors = (facts_from_snapshot if item.kind == "api" else facts_from_api_file)(item.path)
             record["facts"] = len(facts)
@@ -230,7 +233,7 @@ def _collect_one_raw(out: Collected, item: Input, opts: ReadOptions, ping_interv
 
 
 def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict, ping_interval: float, ping_timeout: float,
-                   progress: Progress | None, interest: Interest | None = None) -> None:
+                   progress: Progress | None, interest: Interest | None = None, table: ValueTable | None = None) -> None:
     """A probe host folder: every file in it is evidence of that host; the manifest names the host."""
     from diagnostics.probe import read_probe_folder  # here, not at the top: the probe package loads paramiko (~0.5 s)
 
@@ -247,7 +250,7 @@ def _collect_probe(out: Collected, item: Input, opts: ReadOptions, record: dict,
             child.host = host
             child.display = item.display
             before = len(out.facts)
-            _collect_one(out, child, opts, ping_interval, ping_timeout, progress, interest)
+            _collect_one(out, child, opts, ping_interval, ping_timeout, progress, interest, table=table)
             for f in out.facts[before:]:
                 if not f.host_name:
                     f.host_name = host

@@ -22,29 +22,76 @@ JOB_COMMANDS = {"ScaleVMCmd": "scale", "ScaleVMCmdByAdmin": "scale", "UpgradeVMC
 SESSION = timedelta(hours=2)  # a stop, a change and a start of one VM within this span are one incident
 
 
-@dataclass
+_SCAN_LIMIT = 8  # values (facts, jobs, logids) checked one by one before a set of them is kept
+
+
+class Keys:
+    """A set of job ids, logids or Seq numbers: a short list while it holds a few (most operations have one job and
+    one logid; an empty set costs 216 bytes, and a busy log opens an operation per routine start), a set beyond."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items=()) -> None:
+        self.items: list | set = []
+        for item in items:
+            self.add(item)
+
+    def add(self, item) -> None:
+        items = self.items
+        if item in items:
+            return
+        if type(items) is list and len(items) >= _SCAN_LIMIT:
+            items = self.items = set(items)
+        items.add(item) if type(items) is set else items.append(item)
+
+    def __ior__(self, other) -> "Keys":
+        for item in other:
+            self.add(item)
+        return self
+
+    def __contains__(self, item) -> bool:
+        return item in self.items
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __eq__(self, other) -> bool:
+        return set(self.items) == set(other) if isinstance(other, (Keys, set, frozenset)) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Keys({sorted(self.items, key=repr)!r})"
+
+
+@dataclass(slots=True)
 class Operation:
-    """One API operation on one VM and everything it caused."""
+    """One API operation on one VM and everything it caused. A busy log opens one per routine start or stop, so an
+    operation holds no per-instance dict, and no sets until it has more than a few facts, jobs or logids."""
 
     kind: str  # scale | change_offering | start | stop
     vm: str | None = None
     vm_uuid: str | None = None
-    jobs: set[int] = field(default_factory=set)
-    logids: set[str] = field(default_factory=set)
-    seqs: set[str] = field(default_factory=set)
+    jobs: Keys = field(default_factory=Keys)
+    logids: Keys = field(default_factory=Keys)
+    seqs: Keys = field(default_factory=Keys)
     facts: list[Fact] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
-    _ids: set[int] = field(default_factory=set, repr=False)
+    _ids: set[int] | None = field(default=None, repr=False)
 
     def has(self, fact: Fact) -> bool:
-        return id(fact) in self._ids
+        return id(fact) in self._ids if self._ids is not None else any(f is fact for f in self.facts)
 
     def add(self, fact: Fact) -> None:
-        if id(fact) in self._ids:
+        if self.has(fact):
             return
-        self._ids.add(id(fact))
         self.facts.append(fact)
+        if self._ids is not None:
+            self._ids.add(id(fact))
+        elif len(self.facts) > _SCAN_LIMIT:
+            self._ids = {id(f) for f in self.facts}
         if fact.ts is not None:
             if self.first is None or fact.ts < self.first:
                 self.first = fact.ts

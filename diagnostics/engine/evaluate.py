@@ -97,6 +97,8 @@ def _epoch(ts: datetime | None) -> float | None:
 
 
 class _Bucket:
+    """The facts of one join key that names more than one fact."""
+
     __slots__ = ("times", "timed", "timeless")
 
     def __init__(self) -> None:
@@ -104,13 +106,23 @@ class _Bucket:
         self.timed: list[Fact] = []
         self.timeless: list[Fact] = []
 
+    def add(self, fact: Fact, at: float | None) -> None:
+        if at is None:
+            self.timeless.append(fact)
+        else:
+            self.times.append(at)
+            self.timed.append(fact)
+
 
 class KindIndex:
-    """The facts of one kind (already filtered), bucketed by join key and sorted by time."""
+    """The facts of one kind (already filtered), bucketed by join key and sorted by time.
+
+    A key that names one fact holds that fact itself, not a bucket of three lists: in a busy log most job, logid and
+    VM keys name one fact of a kind, and the buckets were most of the engine's memory."""
 
     def __init__(self, facts: list[Fact], keys: tuple[str, ...], aliases: Aliases) -> None:
         self.facts = facts
-        self.buckets: dict[tuple[str, Any], _Bucket] = {}
+        self.buckets: dict[tuple[str, Any], _Bucket | Fact] = {}
         buckets = self.buckets
         for fact in facts:
             found = join_keys(fact, keys, aliases)
@@ -118,15 +130,18 @@ class KindIndex:
                 continue
             at = fact.ts.timestamp() if fact.ts is not None else None  # once per fact, not per key and per sort
             for key in found:
-                bucket = buckets.get(key)
-                if bucket is None:
+                held = buckets.get(key)
+                if held is None:
+                    buckets[key] = fact
+                elif type(held) is _Bucket:
+                    held.add(fact, at)
+                else:  # the second fact of this key: now a bucket, in the order the facts came
                     bucket = buckets[key] = _Bucket()
-                if at is None:
-                    bucket.timeless.append(fact)
-                else:
-                    bucket.times.append(at)
-                    bucket.timed.append(fact)
+                    bucket.add(held, _epoch(held.ts))
+                    bucket.add(fact, at)
         for bucket in buckets.values():  # facts come sorted by time (pipeline.collect): most buckets are in order
+            if type(bucket) is not _Bucket:
+                continue
             times = bucket.times
             if any(times[i] > times[i + 1] for i in range(len(times) - 1)):
                 order = sorted(range(len(times)), key=times.__getitem__)  # stable, as a sort of the facts by time
@@ -140,8 +155,14 @@ class KindIndex:
             bucket = self.buckets.get(key)
             if bucket is None:
                 continue
-            if at is None or window is None:
-                members: Iterable[Fact] = itertools.chain(bucket.timed, bucket.timeless)
+            if type(bucket) is not _Bucket:  # one fact: in the window, or without a time
+                if at is not None and window is not None and bucket.ts is not None:
+                    t = bucket.ts.timestamp()
+                    if t < at - window or t > at + window:
+                        continue
+                members: Iterable[Fact] = (bucket,)
+            elif at is None or window is None:
+                members = itertools.chain(bucket.timed, bucket.timeless)
             else:
                 lo = bisect.bisect_left(bucket.times, at - window)
                 hi = bisect.bisect_right(bucket.times, at + window)
