@@ -64,30 +64,52 @@ _ERRORTEXT = re.compile(r'"errortext"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _LOUD = {"ERROR", "FATAL", "WARN", "WARNING"}
 
 
-def loud_log_records(facts: list) -> list:
-    """The facts `unexplained_records` can pick (loud or exception-carrying log_record facts, not benign), in order:
-    filtered once per analysis instead of once per failed incident (a busy log has hundreds of those and millions
-    of facts: the repeated full pass was 80 % of its analysis)."""
-    return [f for f in facts if f.kind == "log_record" and getattr(f, "relevance", None) != "benign"
-            and ((f.level or "").upper() in _LOUD or f.exceptions)]
+def _is_loud(f) -> bool:
+    return (f.kind == "log_record" and getattr(f, "relevance", None) != "benign"
+            and ((f.level or "").upper() in _LOUD or bool(f.exceptions)))
 
 
-def unexplained_records(facts: list, jobs: set[int], logids: set[str], hosts: set, first, last, limit: int = 8) -> list:
+class LoudRecords:
+    """The facts `unexplained_records` can pick (loud or exception-carrying `log_record` facts, not benign), in file
+    order, indexed once per analysis by job, work job, logid and host: a busy log has hundreds of failed incidents
+    and thousands of loud lines, and a pass over all of them per incident was a quarter of its analysis."""
+
+    def __init__(self, facts):
+        self.records = [f for f in facts if _is_loud(f)]
+        self.by_job: dict = {}
+        self.by_logid: dict = {}
+        self.by_host: dict = {}
+        for i, f in enumerate(self.records):
+            for job in {f.job, f.work_job}:
+                self.by_job.setdefault(job, []).append(i)
+            if f.logid is not None:
+                self.by_logid.setdefault(f.logid, []).append(i)
+            for key in {str(f.host_name), str(f.host_id)}:  # as the operation's host keys are compared: str()
+                self.by_host.setdefault(key, []).append(i)
+
+    def inside(self, jobs, logids, hosts) -> list:
+        """Records naming one of the jobs, logids or hosts, in file order."""
+        picked: set[int] = set()
+        for index, keys in ((self.by_job, jobs), (self.by_logid, logids), (self.by_host, {str(h) for h in hosts})):
+            for key in keys:
+                picked.update(index.get(key, ()))
+        return [self.records[i] for i in sorted(picked)]
+
+
+def loud_log_records(facts: list) -> LoudRecords:
+    """Index the loud records once per analysis (see `LoudRecords`)."""
+    return LoudRecords(facts)
+
+
+def unexplained_records(facts, jobs: set[int], logids: set[str], hosts: set, first, last, limit: int = 8) -> list:
     """The `log_record` facts at ERROR/WARN, or carrying an exception, inside an operation: its jobs (work jobs
-    included), logids or hosts, within its time window. Known-benign templates are left out."""
+    included), logids or hosts, within its time window. Known-benign templates are left out. `facts` is a list of
+    facts or the `LoudRecords` of the analysis."""
+    loud = facts if isinstance(facts, LoudRecords) else LoudRecords(facts)
     lo = first - SLACK if first is not None else None
     hi = (last or first) + SLACK if first is not None else None
-    host_keys = {str(h) for h in hosts}
     out = []
-    for f in facts:
-        if f.kind != "log_record" or getattr(f, "relevance", None) == "benign":
-            continue
-        if (f.level or "").upper() not in _LOUD and not f.exceptions:
-            continue
-        inside = (f.job in jobs or f.work_job in jobs or (f.logid is not None and f.logid in logids)
-                  or bool({str(f.host_name), str(f.host_id)} & host_keys))
-        if not inside:
-            continue
+    for f in loud.inside(jobs, logids, hosts):
         if lo is not None and f.ts is not None:
             try:
                 if not lo <= f.ts <= hi:

@@ -265,3 +265,30 @@ def test_a_vm_or_host_filter_that_names_nothing_in_the_inputs_is_unknown_not_ok(
     matched = run_process("analyze", "samples/libvirt-memory-start", "--tz", "UTC", flag,
                           "i-2-57-VM" if flag == "--vm" else "kvm01", "--quiet")
     assert matched.returncode == 2 and "no record of the inputs" not in matched.stderr
+
+
+def test_unexplained_records_from_the_analysis_index_equal_a_plain_pass():
+    """The per-analysis index (by job, work job, logid, host) picks exactly what a pass over every fact picks."""
+    from diagnostics.correlate.causes import SLACK, loud_log_records
+
+    t = datetime(2025, 3, 10, 16, 20, tzinfo=timezone.utc)
+    facts = [LogRecord(ts=t + timedelta(seconds=i % 50), path="ms.log", line=i, text="x", message="boom",
+                       level=("ERROR", "WARN", "DEBUG", "INFO")[i % 4], job=(1400, 77, None)[i % 3],
+                       work_job=(None, 1400)[i % 2], logid=("6d7e8f90", None, "aa")[i % 3],
+                       host_name=("kvm01", None)[i % 2], exceptions=(("java.lang.X",), ())[i % 5 > 0],
+                       relevance=(None, "benign")[i % 7 == 0])
+             for i in range(400)]
+    lo, hi = t - SLACK, t + timedelta(seconds=20) + SLACK
+
+    def plain_pass(jobs, logids, hosts, limit):  # the definition, written out: every fact, in file order
+        keys = {str(h) for h in hosts}
+        return [f.line for f in facts
+                if f.relevance != "benign" and (f.level in ("ERROR", "WARN") or f.exceptions)
+                and (f.job in jobs or f.work_job in jobs or (f.logid is not None and f.logid in logids)
+                     or {str(f.host_name), str(f.host_id)} & keys) and lo <= f.ts <= hi][:limit]
+
+    index = loud_log_records(facts)
+    for jobs, logids, hosts, limit in (({1400}, set(), set(), 8), (set(), {"aa"}, set(), 50), (set(), set(), {"kvm01"}, 500),
+                                       ({77}, {"6d7e8f90"}, {None}, 500), (set(), set(), set(), 8)):
+        got = unexplained_records(index, jobs, logids, hosts, t, t + timedelta(seconds=20), limit)
+        assert [f.line for f in got] == plain_pass(jobs, logids, hosts, limit)
