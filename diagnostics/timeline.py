@@ -39,6 +39,11 @@ class Filters:
         return self.job is not None or self.vm is not None
 
     @property
+    def expansion_needs_facts(self) -> bool:
+        """Does find_related look at facts? Only for --vm: --job reads the records' job ids, logids and Seq."""
+        return self.vm is not None
+
+    @property
     def active(self) -> bool:
         return any(v is not None for v in (self.vm, self.host, self.job, self.logid, self.since, self.until, self.level))
 
@@ -58,7 +63,12 @@ class Entry:
     facts: list[Fact]
 
 
-def _file_entries(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None) -> Iterator[Entry]:
+def _file_entries(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None,
+                  facts: bool = True) -> Iterator[Entry]:
+    if not facts:
+        for rec in iter_log_records(item, opts, stats, progress):
+            yield Entry(rec, [])
+        return
     ctx = ExtractContext()
     for rec in iter_log_records(item, opts, stats, progress):
         yield Entry(rec, record_facts(rec, ctx))
@@ -83,12 +93,14 @@ def _keyed(entries: Iterator[Entry], idx: int) -> Iterator[tuple[float, int, Ent
         yield last, idx, entry
 
 
-def merged(inputs: list[Input], opts: ReadOptions, stats: dict[str, LogStats], progress: Progress | None = None) -> Iterator[Entry]:
-    """One stream of entries from every log input, ordered by time (records of one file keep file order)."""
+def merged(inputs: list[Input], opts: ReadOptions, stats: dict[str, LogStats], progress: Progress | None = None,
+           *, facts: bool = True) -> Iterator[Entry]:
+    """One stream of entries from every log input, ordered by time (records of one file keep file order).
+    `facts=False`: records only (every entry's facts empty), for a pass that looks at nothing else."""
     streams = []
     for item in inputs:
         st = stats.setdefault(item.path, LogStats(item.path if item.path != "-" else "<stdin>"))
-        streams.append(_file_entries(item, opts, st, progress))
+        streams.append(_file_entries(item, opts, st, progress, facts))
     if len(streams) == 1:  # nothing to merge: no sort keys to compute
         yield from streams[0]
         return
@@ -118,6 +130,8 @@ def _mentions_host(entry: Entry, host: str) -> bool:
 
 
 def find_related(entries: Iterator[Entry], flt: Filters) -> Related:
+    """The jobs, logids and Seq numbers of the records about `flt.job`/`flt.vm`. Only `--vm` looks at facts (a fact
+    may name the VM its record's text does not), so a `--job` pass may give entries without them (Filters.expansion_needs_facts)."""
     rel = Related()
     if flt.job is not None:
         rel.jobs.add(flt.job)

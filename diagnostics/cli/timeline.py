@@ -59,7 +59,7 @@ def timeline(
             if any(item.path == "-" for item in logs):  # say so before printing anything, not after the whole stream
                 die("--job/--vm need two passes and cannot follow stdin; pass the file instead", ExitCode.UNKNOWN)
             else:
-                rel = find_related(merged(logs, opts, {}), flt)
+                rel = find_related(merged(logs, opts, {}, facts=flt.expansion_needs_facts), flt)
         stats: dict[str, LogStats] = {}
         if fmt == "text":
             console.print(f"[dim]times in zone {tz_label}[/dim]")

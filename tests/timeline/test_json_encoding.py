@@ -63,3 +63,25 @@ def test_fact_dict_equals_to_dict_for_every_kind(kind):
         setattr(fact, f.name, values[i % len(values)])
     assert _fact_dict(fact) == fact.to_dict()
     assert json.dumps(_fact_dict(fact), default=str) == json.dumps(fact.to_dict(), default=str)
+
+
+def test_job_expansion_reads_records_only_and_finds_the_same_keys():
+    """`--job` finds its logids and Seq numbers from the records alone, so its first pass builds no facts; the keys
+    are those a pass with facts finds, for every job of every sample."""
+    from diagnostics.timeline import Filters, find_related
+
+    followed = 0
+    for sample in sorted(p for p in SAMPLES.iterdir() if p.is_dir() and not p.name.startswith("_")):
+        with opened_inputs([str(sample)]) as (found, _notes):
+            logs = [i for i in found.inputs if i.kind == "log"]
+            opts = ReadOptions(tz=timezone.utc, tz_name="UTC")
+            bare = list(merged(logs, opts, {}, facts=False))
+            assert all(e.facts == [] for e in bare)
+            jobs = {j for e in bare for j in e.record.jobs}
+            for job in sorted(jobs):
+                flt = Filters(job=job)
+                assert not flt.expansion_needs_facts
+                assert find_related(iter(bare), flt) == find_related(merged(logs, opts, {}), flt)
+                followed += 1
+    assert followed >= 5  # the samples hold jobs to follow
+    assert Filters(vm="i-2-42-VM").expansion_needs_facts
