@@ -39,6 +39,11 @@ class Filters:
         return self.job is not None or self.vm is not None
 
     @property
+    def expansion_needs_facts(self) -> bool:
+        """Does find_related look at facts? Only for --vm: --job reads the records' job ids, logids and Seq."""
+        return self.vm is not None
+
+    @property
     def active(self) -> bool:
         return any(v is not None for v in (self.vm, self.host, self.job, self.logid, self.since, self.until, self.level))
 
@@ -58,30 +63,48 @@ class Entry:
     facts: list[Fact]
 
 
-def _file_entries(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None) -> Iterator[tuple[float, int, Entry]]:
+def _file_entries(item: Input, opts: ReadOptions, stats: LogStats, progress: Progress | None,
+                  facts: bool = True) -> Iterator[Entry]:
+    if not facts:
+        for rec in iter_log_records(item, opts, stats, progress):
+            yield Entry(rec, [])
+        return
     ctx = ExtractContext()
-    last = float("-inf")
-    order = 0
     for rec in iter_log_records(item, opts, stats, progress):
-        facts = record_facts(rec, ctx)
-        if rec.ts is not None:
-            last = rec.ts.timestamp()
-        order += 1
-        yield last, order, Entry(rec, facts)
+        yield Entry(rec, record_facts(rec, ctx))
     leftovers = [f for flush in FLUSHERS for f in flush(ctx)]
     if leftovers and stats.last_ts is not None:
         for f in leftovers:
             # capacity-check blocks that never logged an outcome are shown at the end of their file
-            yield last, order + 1, Entry(Record(f.path, f.line, f.ts, None, None, None, None, (), f.logid, f.text, fmt="fact"), [f])
+            yield Entry(Record(f.path, f.line, f.ts, None, None, None, None, (), f.logid, f.text, fmt=LEFTOVER), [f])
 
 
-def merged(inputs: list[Input], opts: ReadOptions, stats: dict[str, LogStats], progress: Progress | None = None) -> Iterator[Entry]:
-    """One stream of entries from every log input, ordered by time (records of one file keep file order)."""
+LEFTOVER = "fact"  # the format of the records made above for facts flushed at the end of a file
+
+
+def _keyed(entries: Iterator[Entry], idx: int) -> Iterator[tuple[float, int, Entry]]:
+    """(merge key, input index, entry): the time of the record, else of the last timed record before it (the end of
+    the file for flushed leftovers), so undated lines stay with the record they follow."""
+    last = float("-inf")
+    for entry in entries:
+        rec = entry.record
+        if rec.ts is not None and rec.fmt != LEFTOVER:
+            last = rec.ts.timestamp()
+        yield last, idx, entry
+
+
+def merged(inputs: list[Input], opts: ReadOptions, stats: dict[str, LogStats], progress: Progress | None = None,
+           *, facts: bool = True) -> Iterator[Entry]:
+    """One stream of entries from every log input, ordered by time (records of one file keep file order).
+    `facts=False`: records only (every entry's facts empty), for a pass that looks at nothing else."""
     streams = []
-    for idx, item in enumerate(inputs):
+    for item in inputs:
         st = stats.setdefault(item.path, LogStats(item.path if item.path != "-" else "<stdin>"))
-        streams.append(((key, idx, order, entry) for key, order, entry in _file_entries(item, opts, st, progress)))
-    for _key, _idx, _order, entry in heapq.merge(*streams, key=lambda t: t[0]):
+        streams.append(_file_entries(item, opts, st, progress, facts))
+    if len(streams) == 1:  # nothing to merge: no sort keys to compute
+        yield from streams[0]
+        return
+    for _key, _idx, entry in heapq.merge(*(_keyed(s, i) for i, s in enumerate(streams)), key=lambda t: t[0]):
         yield entry
 
 
@@ -107,6 +130,8 @@ def _mentions_host(entry: Entry, host: str) -> bool:
 
 
 def find_related(entries: Iterator[Entry], flt: Filters) -> Related:
+    """The jobs, logids and Seq numbers of the records about `flt.job`/`flt.vm`. Only `--vm` looks at facts (a fact
+    may name the VM its record's text does not), so a `--job` pass may give entries without them (Filters.expansion_needs_facts)."""
     rel = Related()
     if flt.job is not None:
         rel.jobs.add(flt.job)
