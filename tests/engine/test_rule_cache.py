@@ -59,14 +59,20 @@ def test_a_cached_condition_evaluates_like_the_parsed_one(cache_home):
     assert cached.root.items[1].pattern.flags == parsed.root.items[1].pattern.flags
 
 
-def test_an_entry_edited_with_a_fixed_digest_is_parsed_again(cache_home):
-    text = 'capacity_check.requested_cpu > 4000 and capacity_check.outcome == "insufficient_cpu"'
+
+def _saved_entry(cache_home, text):
+    """Parse TEXT, save the cache: (its file, all its entries, TEXT's entry) to tamper with."""
     cache = ConditionCache()
     cache.parse(text)
     cache.save()
     path = _cache_file(cache_home)
     entries = json.loads(path.read_text())["entries"]
-    entry = entries[rule_cache._text_key(text)]
+    return path, entries, entries[rule_cache._text_key(text)]
+
+
+def test_an_entry_edited_with_a_fixed_digest_is_parsed_again(cache_home):
+    text = 'capacity_check.requested_cpu > 4000 and capacity_check.outcome == "insufficient_cpu"'
+    path, entries, entry = _saved_entry(cache_home, text)
     entry["items"][0]["right"]["value"] = 1  # the threshold, quietly lowered
     _rewrite(path, entries)
     again = ConditionCache()
@@ -78,12 +84,7 @@ def test_an_entry_edited_with_a_fixed_digest_is_parsed_again(cache_home):
 @pytest.mark.parametrize("field, value", [("kind", "host_memory"), ("t", "Or"), ("op", "<")])
 def test_entries_naming_what_the_text_does_not_say_are_refused(cache_home, field, value):
     text = 'capacity_check.requested_cpu > 4000 and capacity_check.outcome == "insufficient_cpu"'
-    cache = ConditionCache()
-    cache.parse(text)
-    cache.save()
-    path = _cache_file(cache_home)
-    entries = json.loads(path.read_text())["entries"]
-    entry = entries[rule_cache._text_key(text)]
+    path, entries, entry = _saved_entry(cache_home, text)
     target = entry if field == "t" else entry["items"][0] if field == "op" else entry["items"][0]["left"]
     target[field] = value
     _rewrite(path, entries)
