@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Optional
 
@@ -108,31 +107,6 @@ def _json_encoder():
 
 
 _encode = _json_encoder()
-_PLAIN = (str, int, bool, float, type(None))
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _fact_dict(fact) -> dict:
-    """`Fact.to_dict()` with the field names looked up once per fact class (dataclasses.fields() per fact was a
-    third of the JSON time); tests/timeline holds it equal to to_dict for every kind."""
-    cls = type(fact)
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = cls.field_names()
-    out = {"kind": fact.kind}
-    for name in names:
-        value = getattr(fact, name)
-        if type(value) not in _PLAIN:
-            if isinstance(value, datetime):
-                value = value.isoformat()
-            elif isinstance(value, (frozenset, set)):
-                value = sorted(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-        out[name] = value
-    return out
-
-
 def _json_line(entry) -> str:
     rec = entry.record
     ts = rec.ts
@@ -140,7 +114,7 @@ def _json_line(entry) -> str:
         "type": "record", "ts": ts.isoformat() if ts else None, "path": rec.path, "line": rec.line,
         "level": rec.level, "logger": rec.logger, "thread": rec.thread, "ctx": list(rec.ctx), "jobs": list(rec.jobs),
         "logid": rec.logid, "format": rec.fmt, "message": rec.message, "continuation": rec.extra,
-        "facts": [_fact_dict(f) for f in entry.facts] if entry.facts else [],
+        "facts": [f.to_dict() for f in entry.facts] if entry.facts else [],
     }) + "\n"
 
 

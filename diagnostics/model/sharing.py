@@ -11,8 +11,6 @@ A field whose values rarely repeat (log ids, timestamps' texts, most messages) w
 
 from __future__ import annotations
 
-import dataclasses
-
 from diagnostics.model import Fact
 
 PROBE = 512  # values of one kind and field looked at before deciding whether that field repeats enough
@@ -32,7 +30,7 @@ class ValueTable:
         cls = type(fact)
         names = self.fields.get(cls)
         if names is None:
-            names = self.fields[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _NOT_SHARED)
+            names = self.fields[cls] = tuple(name for name in cls.field_names() if name not in _NOT_SHARED)
             self.probes.update({(cls, name): [0, 0] for name in names})
         values = self.values
         for name in names:

@@ -51,7 +51,7 @@ _MAKERS: dict[type, object] = {}
 def _fields(cls: type) -> tuple[tuple[str, ...], operator.attrgetter]:
     known = _GETTERS.get(cls)
     if known is None:
-        names = tuple(f.name for f in dataclasses.fields(cls))
+        names = cls.field_names()
         known = _GETTERS[cls] = (names, operator.attrgetter(*names) if len(names) > 1 else (lambda o, n=names[0]: (getattr(o, n),)))
     return known
 
@@ -77,8 +77,10 @@ def _maker(cls: type):
     never from the data)."""
     maker = _MAKERS.get(cls)
     if maker is None:
+        if not (isinstance(cls, type) and issubclass(cls, Fact)):
+            raise TypeError(f"cannot rebuild facts of {cls!r}")
         names, _getter = _fields(cls)
-        if not all(name.isidentifier() for name in names) or not issubclass(cls, Fact):
+        if not all(name.isidentifier() for name in names):
             raise TypeError(f"cannot rebuild facts of {cls!r}")
         values = ", ".join(f"v{i}" for i in range(len(names))) + ("," if len(names) == 1 else "")
         body = "".join(f"        o.{name} = v{i}\n" for i, name in enumerate(names))
